@@ -1,0 +1,61 @@
+# MicroLLM Lab. `make run` serves the lab (embedded mode); `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+# The production pass of the tests, and `make run-prod`, use the local services.
+PROD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+PROD_REDIS_URL ?= redis://127.0.0.1:6379/0
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: run run-prod setup-db test test-embedded test-prod lint bench install
+
+$(PY):
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet ".[test]"
+	@touch $@
+
+install: $(VENV)/.installed
+
+setup-db: install
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py load_packs
+	$(PY) manage.py seed_demo
+
+## Command 1: the lab on http://127.0.0.1:8000 (SQLite, in-memory channels, in-process workers).
+run: setup-db
+	$(BIN)/daphne -b 127.0.0.1 -p 8000 microlab_site.asgi:application
+
+## The production mode, locally: PostgreSQL, Redis, daphne and a Celery worker as separate processes.
+run-prod: install
+	DATABASE_URL=$(PROD_DATABASE_URL) REDIS_URL=$(PROD_REDIS_URL) $(MAKE) --no-print-directory setup-db
+	DATABASE_URL=$(PROD_DATABASE_URL) REDIS_URL=$(PROD_REDIS_URL) sh -c '\
+	  $(BIN)/celery -A microlab_site worker --beat --concurrency 2 --loglevel WARNING & worker=$$!; \
+	  trap "kill $$worker" EXIT INT TERM; \
+	  $(BIN)/daphne -b 127.0.0.1 -p 8000 microlab_site.asgi:application'
+
+## Command 2: every test, on SQLite + embedded, then the service tests on PostgreSQL + Redis.
+test: install lint test-embedded test-prod
+
+test-embedded: install
+	$(BIN)/pytest
+
+test-prod: install
+	LAB_TEST_PASS=prod DATABASE_URL=$(PROD_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+	  $(BIN)/pytest -m services
+
+lint: install
+	$(BIN)/ruff check .
+
+## Benchmarks (each prints its figures; the last line is key=value pairs).
+bench: install
+	$(PY) -m engine.bench
+	$(PY) manage.py migrate --no-input -v 0
+	$(PY) manage.py bench_opview
+	$(PY) manage.py pack_report
+	DATABASE_URL=$(PROD_DATABASE_URL) REDIS_URL=$(PROD_REDIS_URL) $(PY) manage.py bench_run
+	DATABASE_URL=$(PROD_DATABASE_URL) REDIS_URL=$(PROD_REDIS_URL) $(PY) manage.py load_classroom

@@ -1,0 +1,81 @@
+"""Classrooms in the admin. Instructors (the limited "Instructors" group) see and change
+only the classrooms they teach and those classrooms' memberships; superusers see all."""
+
+from django.contrib import admin
+
+from classrooms.models import Classroom, FunnelEvent, Membership
+
+
+def teaches_filter(request, prefix=""):
+    """Row filter for the instructor's own classrooms ({} for a superuser)."""
+    if request.user.is_superuser:
+        return {}
+    return {f"{prefix}instructor": request.user}
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    raw_id_fields = ["student"]
+    readonly_fields = ["joined_at"]
+
+
+@admin.register(Classroom)
+class ClassroomAdmin(admin.ModelAdmin):
+    list_display = ["name", "instructor", "join_code", "join_open", "student_count", "created_at"]
+    list_filter = ["join_open"]
+    search_fields = ["name", "description", "join_code", "instructor__username"]
+    filter_horizontal = ["offered_packs"]
+    inlines = [MembershipInline]
+    readonly_fields = ["created_at", "spotlight_run"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(**teaches_filter(request))
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields.append("instructor")
+        return fields
+
+    def save_model(self, request, obj, form, change):
+        if not change and not request.user.is_superuser:
+            obj.instructor = request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description="students")
+    def student_count(self, obj):
+        return obj.students.count()
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["student", "classroom", "joined_at"]
+    list_filter = ["classroom"]
+    search_fields = ["student__username", "classroom__name"]
+    raw_id_fields = ["student"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(**teaches_filter(request, "classroom__"))
+            .select_related("student", "classroom")
+        )
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "classroom":
+            kwargs["queryset"] = Classroom.objects.filter(**teaches_filter(request))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_list_filter(self, request):
+        return self.list_filter if request.user.is_superuser else []
+
+
+@admin.register(FunnelEvent)
+class FunnelEventAdmin(admin.ModelAdmin):
+    """Superusers only (instructors are not granted its permissions)."""
+
+    list_display = ["user", "stage", "created_at"]
+    list_filter = ["stage"]
+    search_fields = ["user__username"]

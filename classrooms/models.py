@@ -1,0 +1,166 @@
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+JOIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+DEFAULT_MAX_ACTIVE_RUNS = 3
+
+
+def new_join_code():
+    return "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(6))
+
+
+def normalize_join_code(text):
+    """What a student typed -> the stored form: case and spaces do not matter."""
+    return "".join((text or "").split()).upper()
+
+
+class ClassroomQuerySet(models.QuerySet):
+    def taught_by(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        return self.filter(instructor=user)
+
+    def of_user(self, user):
+        """The classrooms a user belongs to or teaches."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(Q(instructor=user) | Q(students=user)).distinct()
+
+
+class Classroom(models.Model):
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    instructor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="classrooms_taught"
+    )
+    join_code = models.CharField(max_length=12, unique=True, default=new_join_code)
+    join_open = models.BooleanField(default=True)
+    students = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Membership", related_name="classrooms"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    # The lesson's rules for runs started in this classroom (see classrooms/policy.py).
+    offered_packs = models.ManyToManyField(
+        "packs_app.Pack",
+        blank=True,
+        related_name="+",
+        help_text="Packs students may train on here; none chosen means every enabled pack.",
+    )
+    default_config = models.JSONField(
+        default=dict, blank=True, help_text="Run settings prefilled for students."
+    )
+    locked_fields = models.JSONField(
+        default=list, blank=True, help_text="Settings students cannot change from the default."
+    )
+    max_active_runs = models.PositiveSmallIntegerField(
+        default=DEFAULT_MAX_ACTIVE_RUNS,
+        help_text="Runs a student may have queued or running at once.",
+    )
+    spotlight_run = models.ForeignKey(
+        "runs.Run",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The run shown on the projector page.",
+    )
+
+    objects = ClassroomQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.name
+
+    def is_taught_by(self, user):
+        return user.is_authenticated and (user.is_superuser or self.instructor_id == user.id)
+
+    def has_member(self, user):
+        return (
+            user.is_authenticated
+            and Membership.objects.filter(classroom=self, student=user).exists()
+        )
+
+    def rotate_code(self):
+        """A fresh join code: the old one stops working at once."""
+        while True:
+            code = new_join_code()
+            if not Classroom.objects.filter(join_code=code).exists():
+                break
+        self.join_code = code
+        self.save(update_fields=["join_code"])
+
+    def set_join_open(self, is_open):
+        self.join_open = is_open
+        self.save(update_fields=["join_open"])
+
+    def join(self, student):
+        """Add a student; returns the membership (joining twice is harmless)."""
+        membership, _ = Membership.objects.get_or_create(classroom=self, student=student)
+        return membership
+
+    def remove(self, student):
+        """Remove a student. Their runs stay theirs; runs shared here are unshared."""
+        from runs.models import Run
+
+        Membership.objects.filter(classroom=self, student=student).delete()
+        Run.objects.filter(owner=student, classroom=self).update(classroom=None)
+        if self.spotlight_run_id and self.spotlight_run.owner_id == student.id:
+            self.spotlight(None)
+
+    def spotlight(self, run):
+        self.spotlight_run = run
+        self.save(update_fields=["spotlight_run"])
+
+    def runs(self):
+        """Every run of the classroom's students (what the instructor sees on the panel)."""
+        from runs.models import Run
+
+        return Run.objects.filter(owner__classrooms=self)
+
+    def shared_runs(self):
+        """Runs the students shared with the class (what classmates may watch)."""
+        from runs.models import Run
+
+        return Run.objects.filter(classroom=self, owner__classrooms=self)
+
+
+class Membership(models.Model):
+    classroom = models.ForeignKey(Classroom, on_delete=models.CASCADE)
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["classroom", "student"], name="one_membership")
+        ]
+
+    def __str__(self):
+        return f"{self.student} in {self.classroom}"
+
+
+class FunnelEvent(models.Model):
+    """The first time a user reached a stage of the lesson funnel (see classrooms/funnel.py).
+    Plain rows in our own database: no third-party analytics."""
+
+    class Stage(models.TextChoices):
+        OPENED_OP_VIEW = "opened_op_view", "opened the op-level view"
+        UPLOADED_TEXT = "uploaded_text", "uploaded their own text"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="funnel_events"
+    )
+    stage = models.CharField(max_length=32, choices=Stage)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "stage"], name="one_funnel_event_per_stage")
+        ]

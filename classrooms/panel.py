@@ -1,0 +1,216 @@
+"""What the instructor's panel shows, computed from stored state only: the roster, the
+class overlay's curves, divergence flags and the funnel. The first page render and every
+websocket push use these same functions, so they always agree."""
+
+import math
+from dataclasses import dataclass, field
+
+from django.db.models import FloatField, OuterRef, Q, Subquery
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
+from django.urls import reverse
+
+from classrooms import funnel
+from classrooms.models import Membership
+from runs.models import Kind, Run, RunEvent
+
+RECENT_PER_STUDENT = 3  # finished runs listed under each student
+OVERLAY_POINTS = 150  # points per curve on the class overlay (the stored series is thinned)
+RISING_STEPS = 100  # "loss rising for long": this many steps above its best
+RISING_MARGIN = 0.10  # ... by at least 10% (and 0.05 nats)
+SMOOTHING = 5  # points in the moving average the flag looks at
+
+
+def student_colour(index):
+    """A distinct colour per student: hues a golden angle apart."""
+    return f"hsl({(index * 137.508) % 360:.0f}, 68%, 42%)"
+
+
+def finite(value):
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def loss_value():
+    """The stored loss of a step event as a float, on SQLite and PostgreSQL alike."""
+    return Cast(KeyTextTransform("loss", "data"), FloatField())
+
+
+def latest_loss_subquery():
+    return Subquery(
+        RunEvent.objects.filter(run=OuterRef("pk"), kind=Kind.STEP)
+        .order_by("-step")
+        .annotate(loss=loss_value())
+        .values("loss")[:1],
+        output_field=FloatField(),
+    )
+
+
+@dataclass
+class StudentRow:
+    student: object
+    colour: str
+    active: list = field(default_factory=list)
+    recent: list = field(default_factory=list)
+
+    @property
+    def runs(self):
+        return self.active + self.recent
+
+
+def roster(classroom, *, spotlight_id=None):
+    """One row per student (by name): their active runs and their latest finished ones,
+    each annotated with `current_loss`, `flag` (why it looks divergent, or "")."""
+    members = list(
+        Membership.objects.filter(classroom=classroom)
+        .select_related("student")
+        .order_by("student__username")
+    )
+    rows = {m.student_id: StudentRow(m.student, student_colour(i)) for i, m in enumerate(members)}
+    if not rows:
+        return []
+    candidates = (
+        Run.objects.filter(owner_id__in=rows)
+        .order_by("-created_at")
+        .values_list("pk", "owner_id", "status")[: 50 * len(rows)]
+    )
+    shown = []
+    finished_count = {}
+    for pk, owner_id, status in candidates:
+        if status in (Run.Status.QUEUED, Run.Status.RUNNING):
+            shown.append(pk)
+        elif finished_count.get(owner_id, 0) < RECENT_PER_STUDENT:
+            finished_count[owner_id] = finished_count.get(owner_id, 0) + 1
+            shown.append(pk)
+    runs = (
+        Run.objects.filter(pk__in=shown)
+        .select_related("pack")
+        .annotate(current_loss=latest_loss_subquery())
+        .order_by("-created_at")
+    )
+    for run in runs:
+        run.is_spotlit = run.pk == spotlight_id
+        row = rows[run.owner_id]
+        (row.active if run.is_active else row.recent).append(run)
+    return list(rows.values())
+
+
+def overlay_runs(rows):
+    """The curves drawn: each student's running runs, else their newest run with steps."""
+    chosen = []
+    for row in rows:
+        running = [r for r in row.active if r.status == Run.Status.RUNNING]
+        if running:
+            chosen.extend((row, r) for r in running)
+        else:
+            latest = next((r for r in row.recent if r.current_step), None)
+            if latest:
+                chosen.append((row, latest))
+    return chosen
+
+
+def thinned_losses(runs, cache=None):
+    """{run_id: [(step, loss), ...]}: about OVERLAY_POINTS points per run, thinned in the
+    database (every k-th step) so the panel stays fast with thirty long runs.
+
+    `cache` (a dict a live socket keeps between pushes) holds the points already read, so
+    each push reads only the steps stored since the last one."""
+    if not runs:
+        return {}
+    cache = {} if cache is None else cache
+    longest = max(max(r.num_steps, r.current_step, 1) for r in runs)
+    stride = max(1, math.ceil(longest / OVERLAY_POINTS))
+    if cache.get("stride") != stride:
+        cache.clear()
+        cache["stride"] = stride
+    known = {r.pk: cache.setdefault(r.pk, []) for r in runs}
+    # explicit steps, so the (run, kind, step) index finds exactly these rows
+    wanted = [1, *range(stride, longest + 1, stride)]
+    newer = Q()
+    for run in runs:
+        points = known[run.pk]
+        newer |= Q(run_id=run.pk, step__gt=points[-1][0] if points else 0)
+    rows = (
+        RunEvent.objects.filter(newer, kind=Kind.STEP, step__in=wanted)
+        .annotate(loss=loss_value())
+        .order_by("run_id", "step")
+        .values_list("run_id", "step", "loss")
+    )
+    for run_id, step, loss in rows:
+        known[run_id].append((step, loss))
+    series = {}
+    for run in runs:  # always end at the newest step (not kept in the cache)
+        points = list(known[run.pk])
+        newest = run.current_loss if run.current_loss is not None else run.final_loss
+        last_step = run.current_step  # step events count from 1
+        if newest is not None and (not points or points[-1][0] < last_step):
+            points.append((last_step, newest))
+        series[run.pk] = points
+    return series
+
+
+def divergence(points, *, error=""):
+    """Why a loss curve looks divergent ("" when it does not): a NaN/inf loss, or a
+    smoothed loss that has stayed well above its best for RISING_STEPS steps."""
+    if "nan" in error.lower() or "inf" in error.lower():
+        return "NaN/inf loss"
+    if any(not finite(loss) for _, loss in points):
+        return "NaN/inf loss"
+    if len(points) < SMOOTHING * 2:
+        return ""
+    losses = [loss for _, loss in points]
+    windows = [losses[max(0, i - SMOOTHING + 1) : i + 1] for i in range(len(losses))]
+    smooth = [sum(window) / len(window) for window in windows]
+    best_at = min(range(len(smooth)), key=smooth.__getitem__)
+    best, now = smooth[best_at], smooth[-1]
+    risen_for = points[-1][0] - points[best_at][0]
+    if risen_for >= RISING_STEPS and now > best + max(0.05, RISING_MARGIN * best):
+        return f"loss rising for {risen_for} steps"
+    return ""
+
+
+def overlay(rows, cache=None):
+    """The class overlay's data (JSON for static/js/classroom_overlay.js) and the flags,
+    which are also set on each run as `run.flag`."""
+    chosen = overlay_runs(rows)
+    series = thinned_losses([run for _, run in chosen], cache)
+    curves, baselines = [], {}
+    for row in rows:
+        for run in row.runs:
+            run.flag = ""
+    for row, run in chosen:
+        points = series.get(run.pk, [])
+        run.flag = divergence(points, error=run.error)
+        curves.append(
+            {
+                "run": run.pk,
+                "label": f"{row.student.username} · run {run.pk}",
+                "colour": row.colour,
+                "url": reverse("runs:detail", args=[run.pk]),
+                "steps": [step for step, _ in points],
+                "loss": [round(loss, 4) if finite(loss) else None for _, loss in points],
+                "flag": run.flag,
+            }
+        )
+        if run.vocab_size:
+            baselines[run.vocab_size] = math.log(run.vocab_size)
+    return {
+        "curves": curves,
+        "baselines": [
+            {"value": value, "label": f"ln({size}) random guess"}
+            for size, value in sorted(baselines.items())
+        ],
+    }
+
+
+def context(classroom, *, overlay_cache=None, funnel_counts=None):
+    """Everything panel.html renders. A live socket passes what it kept from its last
+    push: the overlay's points read so far, and the funnel when it is still fresh."""
+    rows = roster(classroom, spotlight_id=classroom.spotlight_run_id)
+    return {
+        "classroom": classroom,
+        "rows": rows,
+        "overlay": overlay(rows, overlay_cache),
+        "funnel": funnel_counts if funnel_counts is not None else funnel.counts(classroom),
+        "flagged": sum(1 for row in rows for run in row.runs if run.flag),
+        "active_count": sum(len(row.active) for row in rows),
+    }

@@ -1,0 +1,26 @@
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from microlab_site.roles import make_instructor
+
+DEMO_ACCOUNTS = [("demo-instructor", True), ("demo-student", False)]
+DEMO_PASSWORD = "microlab-demo"
+
+
+class Command(BaseCommand):
+    help = "Create a demo instructor and a demo student (development only)."
+
+    def handle(self, *args, **options):
+        if not settings.DEBUG:
+            raise CommandError("seed_demo is for development only (DEBUG is off).")
+        User = get_user_model()
+        for username, instructor in DEMO_ACCOUNTS:
+            user, created = User.objects.get_or_create(username=username)
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.save()
+            if instructor:
+                make_instructor(user)
+        names = " and ".join(name for name, _ in DEMO_ACCOUNTS)
+        self.stdout.write(f"Demo accounts {names}, password '{DEMO_PASSWORD}' (development only).")

@@ -1,0 +1,32 @@
+"""Single-digit sums: `A{op}B=C`. 20 additions without carry, 20 with, 20 subtractions."""
+
+import re
+
+SLUG = "arithmetic"
+TITLE = "Arithmetic"
+TEACHES = "Single-digit addition and subtraction, written as A+B=C and A-B=C."
+PATTERN = r"\d[+-]\d=\d{1,2}"
+
+
+def spread(pairs, count=20):
+    """`count` pairs picked evenly from a sorted list: deterministic, no randomness."""
+    return [pairs[i * len(pairs) // count] for i in range(count)]
+
+
+def generate():
+    digits = range(1, 10)
+    no_carry = [(a, b) for a in digits for b in digits if a + b <= 9]
+    carry = [(a, b) for a in digits for b in digits if a + b >= 10]
+    subtraction = [(a, b) for a in digits for b in range(0, 10) if a >= b]
+    return (
+        [f"{a}+{b}={a + b}" for a, b in spread(no_carry)]
+        + [f"{a}+{b}={a + b}" for a, b in spread(carry)]
+        + [f"{a}-{b}={a - b}" for a, b in spread(subtraction)]
+    )
+
+
+def check_meaning(line):
+    a, op, b, c = re.fullmatch(r"(\d)([+-])(\d)=(\d+)", line).groups()
+    expected = int(a) + int(b) if op == "+" else int(a) - int(b)
+    if int(c) != expected:
+        raise ValueError(f"{a}{op}{b} is {expected}, not {c}")

@@ -1,0 +1,43 @@
+"""Email-style regular expressions: `^{charclass}+@{domain}$`."""
+
+import re
+
+SLUG = "regex"
+TITLE = "Regex"
+TEACHES = "Regular expressions for email-like addresses: anchors, a character class and a domain."
+PATTERN = r"\^\[[A-Za-z0-9._-]+\]\+@[a-z]+(?:\\\.[a-z]+)?\$"
+
+CHAR_CLASSES = ["[a-z]", "[a-z0-9]", "[A-Za-z]", "[a-z_]", "[a-z0-9.]", "[0-9]"]
+DOMAINS = [
+    r"mail\.com",
+    "localhost",
+    r"example\.org",
+    "intranet",
+    r"school\.edu",
+    "classroom",
+    r"webmail\.net",
+    "mailserver",
+    r"post\.office",
+    "postbox",
+]
+
+
+def generate():
+    return [f"^{char_class}+@{domain}$" for domain in DOMAINS for char_class in CHAR_CLASSES]
+
+
+def check_meaning(line):
+    try:
+        compiled = re.compile(line)
+    except re.error as error:
+        raise ValueError(f"not a valid regular expression ({error})") from None
+    char_class = line[1 : line.index("]") + 1]
+    for low, high in re.findall(r"(\w)-(\w)", char_class):
+        if low > high:
+            raise ValueError(f"the range {low}-{high} is backwards")
+    domain = line[line.index("@") + 1 : -1].replace("\\.", ".")
+    example = ("a" if "a-z" in char_class else char_class[1]) + "@" + domain
+    if not compiled.fullmatch(example):
+        raise ValueError("does not match an address like " + example)
+    if "." in domain and compiled.fullmatch(example.replace(".", "!")):
+        raise ValueError("the domain's dot is not escaped")

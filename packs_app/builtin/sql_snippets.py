@@ -1,0 +1,40 @@
+"""SQL queries: `SELECT col FROM table WHERE field{op}int;`, in blocks of 15 per table."""
+
+import re
+
+SLUG = "sql_snippets"
+TITLE = "SQL snippets"
+TEACHES = "SQL SELECT queries: keywords in order, a table's own columns and a comparison."
+PATTERN = r"SELECT [a-z_]+ FROM [a-z_]+ WHERE [a-z_]+(?:=|<|>|<=|>=)\d+;"
+
+OPS = ["=", "<", ">", "<=", ">="]
+# table: (columns to select, numeric fields to filter on)
+TABLES = {
+    "students": (["name", "email", "grade", "city", "age"], ["age", "grade", "id"]),
+    "books": (["title", "author", "year", "price", "pages"], ["year", "pages", "price"]),
+    "orders": (["total", "status", "item", "qty", "customer"], ["qty", "total", "id"]),
+    "cities": (["name", "country", "mayor", "area", "population"], ["population", "area", "id"]),
+}
+
+
+def generate():
+    lines = []
+    for table_number, (table, (columns, fields)) in enumerate(TABLES.items()):
+        for i in range(15):
+            column = columns[i // 3]
+            op = OPS[(i + table_number) % 5]
+            field = fields[i % 3]
+            number = (i * 7 + table_number * 11) % 90 + 1
+            lines.append(f"SELECT {column} FROM {table} WHERE {field}{op}{number};")
+    return lines
+
+
+def check_meaning(line):
+    column, table, field = re.match(r"SELECT (\S+) FROM (\S+) WHERE ([a-z_]+)", line).groups()
+    if table not in TABLES:
+        raise ValueError(f"unknown table {table}")
+    columns, fields = TABLES[table]
+    if column not in columns + fields:
+        raise ValueError(f"{table} has no column {column}")
+    if field not in fields:
+        raise ValueError(f"{table} has no numeric field {field}")

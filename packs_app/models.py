@@ -1,0 +1,244 @@
+import hashlib
+import logging
+import re
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+log = logging.getLogger(__name__)
+
+PREVIEW_LINES = 8
+
+
+def document_lines(text):
+    return [line for line in text.splitlines() if line]
+
+
+class PackQuerySet(models.QuerySet):
+    def offered(self):
+        return self.filter(enabled=True).order_by("-builtin", "title")
+
+    def load_builtins(self):
+        """Create or update the built-in packs from their generated files. Idempotent; an
+        admin's choice to disable a built-in pack is kept. Returns [(pack, created)]."""
+        from packs_app.builtin import BUILTIN_PACKS
+
+        loaded = []
+        for spec in BUILTIN_PACKS.values():
+            pack, created = self.update_or_create(
+                slug=spec.slug,
+                defaults={
+                    "title": spec.title,
+                    "teaches": spec.teaches,
+                    "text": spec.path.read_text(encoding="utf-8"),
+                    "recommended_config": spec.recommended_config,
+                    "adherence_pattern": spec.adherence_pattern,
+                    "builtin": True,
+                },
+            )
+            loaded.append((pack, created))
+        return loaded
+
+
+class Pack(models.Model):
+    slug = models.SlugField(unique=True)
+    title = models.CharField(max_length=80)
+    teaches = models.CharField(max_length=200, help_text="What it teaches, in one sentence.")
+    text = models.TextField(help_text="One document per line.")
+    recommended_config = models.JSONField(default=dict, blank=True)
+    adherence_pattern = models.CharField(max_length=500, blank=True)
+    builtin = models.BooleanField(default=False)
+    enabled = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = PackQuerySet.as_manager()
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def ref(self):
+        return self.slug
+
+    @property
+    def documents(self):
+        return document_lines(self.text)
+
+    @property
+    def char_count(self):
+        return len(self.text)
+
+
+class UploadQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Uploads a user may train on: their own, and those shared with a classroom they
+        belong to or teach."""
+        if not user or not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        return self.filter(
+            Q(owners=user) | Q(shared_with__students=user) | Q(shared_with__instructor=user)
+        ).distinct()
+
+    def store(self, text, owner, name=""):
+        """Keep one copy of an already checked, preprocessed text and add `owner` to its
+        owners. Returns (upload, created)."""
+        with transaction.atomic():
+            upload, created = self.get_or_create(
+                id=Upload.id_for(text),
+                defaults={"text": text, "name": name[:200], "created_by": owner},
+            )
+            if not created:
+                upload.last_uploaded_at = timezone.now()
+                upload.save(update_fields=["last_uploaded_at"])
+            upload.owners.add(owner)
+        log.info(
+            "upload stored", extra={"upload_id": upload.id, "user_id": owner.pk, "new": created}
+        )
+        return upload, created
+
+
+class Upload(models.Model):
+    """A student's own text. The id is a hash of the preprocessed text, so the same text
+    uploaded twice is one stored copy; who may use it is recorded in `owners`."""
+
+    ID_LENGTH = 20  # hex digits of the SHA-256 of the text
+
+    id = models.CharField(primary_key=True, max_length=64)
+    text = models.TextField()
+    owners = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="uploads")
+    created_at = models.DateTimeField(auto_now_add=True)
+    name = models.CharField(max_length=200, blank=True, help_text="The first file name.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who uploaded it first.",
+    )
+    last_uploaded_at = models.DateTimeField(
+        default=timezone.now, help_text="Retention counts from the latest upload of this text."
+    )
+    shared_with = models.ManyToManyField(
+        "classrooms.Classroom",
+        blank=True,
+        related_name="shared_uploads",
+        help_text="Classrooms whose members may train on it too.",
+    )
+
+    objects = UploadQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-last_uploaded_at"]
+
+    def __str__(self):
+        return self.ref
+
+    @classmethod
+    def id_for(cls, text):
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[: cls.ID_LENGTH]
+
+    @property
+    def ref(self):
+        return f"upload:{self.id}"
+
+    @property
+    def title(self):
+        return self.name or self.ref
+
+    @property
+    def documents(self):
+        return document_lines(self.text)
+
+    @property
+    def char_count(self):
+        return len(self.text)
+
+    @property
+    def unique_chars(self):
+        return len(set(self.text))
+
+    @property
+    def preview(self):
+        return self.documents[:PREVIEW_LINES]
+
+    def in_use(self):
+        """Does any run (finished or not) train on it? Runs keep their upload."""
+        from runs.models import Run
+
+        return Run.objects.filter(upload=self).exists()
+
+    def remove_owner(self, user):
+        """`user` no longer keeps this text; the last owner leaving deletes it, unless a
+        run still uses it (retention removes it later)."""
+        self.owners.remove(user)
+        if not self.owners.exists() and not self.in_use():
+            self.delete()
+
+
+class BlocklistQuerySet(models.QuerySet):
+    def first_match(self, text):
+        """The first enabled entry found in `text` (case-insensitive), or None."""
+        for entry in self.filter(enabled=True).order_by("category", "id"):
+            if entry.matches(text):
+                return entry
+        return None
+
+
+class BlocklistEntry(models.Model):
+    class Category(models.TextChoices):
+        SECRETS = "secrets", "secrets such as keys and tokens"
+        INJECTION = "injection", "script or markup injection"
+        DESTRUCTIVE = "destructive", "destructive commands"
+
+    category = models.CharField(max_length=20, choices=Category)
+    pattern = models.CharField(
+        max_length=300, help_text="A phrase, or a regular expression if “is regex” is ticked."
+    )
+    is_regex = models.BooleanField(default=False)
+    enabled = models.BooleanField(default=True)
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = BlocklistQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "blocklist entry"
+        verbose_name_plural = "blocklist entries"
+        ordering = ["category", "pattern"]
+
+    def __str__(self):
+        return f"{self.get_category_display()}: {self.pattern}"
+
+    def compiled(self):
+        source = self.pattern if self.is_regex else re.escape(self.pattern)
+        return re.compile(source, re.IGNORECASE)
+
+    def matches(self, text):
+        try:
+            return self.compiled().search(text) is not None
+        except re.error:  # stored before validation existed: never crash an upload
+            return False
+
+    def clean(self):
+        if not self.pattern.strip():
+            raise ValidationError({"pattern": "The pattern cannot be blank."})
+        if self.is_regex:
+            try:
+                compiled = self.compiled()
+            except re.error as error:
+                raise ValidationError(
+                    {"pattern": f"Not a valid regular expression: {error}."}
+                ) from None
+            if compiled.search(""):
+                raise ValidationError(
+                    {"pattern": "This expression matches empty text, so it would block everything."}
+                )

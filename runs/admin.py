@@ -1,0 +1,56 @@
+from django.contrib import admin
+
+from classrooms.models import Classroom
+from microlab_site.roles import is_instructor
+from runs.models import Run
+
+
+class TaughtClassroomFilter(admin.SimpleListFilter):
+    """Runs by the classroom their owner belongs to, among the classrooms one teaches."""
+
+    title = "classroom"
+    parameter_name = "classroom"
+
+    def lookups(self, request, model_admin):
+        return [(c.pk, c.name) for c in Classroom.objects.taught_by(request.user)]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        return queryset.filter(owner__classrooms=self.value()).distinct()
+
+
+@admin.register(Run)
+class RunAdmin(admin.ModelAdmin):
+    list_display = [
+        "id", "owner", "pack", "upload", "classroom", "status",
+        "current_step", "num_steps", "final_loss", "created_at",
+    ]  # fmt: skip
+    list_filter = ["status", "pack", TaughtClassroomFilter]
+    search_fields = ["=id", "owner__username", "pack__slug", "pack__title"]
+    list_select_related = ["owner", "pack", "upload", "classroom"]
+    date_hierarchy = "created_at"
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in Run._meta.fields]
+
+    def get_queryset(self, request):
+        runs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return runs
+        return runs.filter(pk__in=Run.objects.visible_to(request.user).values("pk"))
+
+    def has_module_permission(self, request):
+        return is_instructor(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return is_instructor(request.user)
+
+    def has_add_permission(self, request):
+        return False  # runs start from the new-run page, with its checks
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser

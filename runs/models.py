@@ -1,0 +1,470 @@
+"""A Run and its ordered event log.
+
+State first, pushes as hints: the worker writes here, then wakes the viewers (see `Run.wake`);
+the live page renders from what these methods return.
+"""
+
+import io
+import logging
+import math
+from datetime import timedelta
+
+import numpy as np
+from django.conf import settings
+from django.db import IntegrityError, models, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+log = logging.getLogger(__name__)
+
+
+class Kind(models.TextChoices):
+    """What a RunEvent records; exactly one terminal kind per run."""
+
+    QUEUED = "run.queued"
+    STARTED = "run.started"
+    STEP = "step"
+    SNAPSHOT = "snapshot"
+    SAMPLES = "sample.generated"
+    COMPLETED = "run.completed"
+    FAILED = "run.failed"
+    CANCELED = "run.canceled"
+
+
+TERMINAL_KINDS = (Kind.COMPLETED, Kind.FAILED, Kind.CANCELED)
+
+
+def run_group(run_id):
+    """The channel-layer group whose sockets watch run `run_id`."""
+    return f"run.{run_id}"
+
+
+class RunQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Runs a user may watch: their own; every run of a student in a classroom they
+        teach; a classmate's run shared with a classroom they both belong to."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        return self.filter(
+            Q(owner=user)
+            | Q(owner__classrooms__instructor=user)
+            | Q(classroom__students=user)
+            | Q(classroom__instructor=user)
+        ).distinct()
+
+    def active(self):
+        """Queued or running: what counts against a student's LAB_MAX_ACTIVE_RUNS."""
+        return self.filter(status__in=(Run.Status.QUEUED, Run.Status.RUNNING))
+
+    def start(self, owner, source, config, *, classroom=None, max_active=None):
+        """Create a queued run with its run.queued event and dispatch it once committed.
+        Raises ActiveRunLimit (nothing stored) when `owner` already has `max_active`
+        (default LAB_MAX_ACTIVE_RUNS) runs queued or running; the owner's user row is
+        locked meanwhile, so two requests at once cannot both pass the count."""
+        from django.contrib.auth import get_user_model
+
+        from runs.dispatch import enqueue
+
+        max_active = settings.LAB_MAX_ACTIVE_RUNS if max_active is None else max_active
+        with transaction.atomic():
+            get_user_model().objects.select_for_update().only("pk").get(pk=owner.pk)
+            active = self.filter(owner=owner).active().count()
+            if active >= max_active:
+                raise ActiveRunLimit(active, max_active)
+            run = self.create(
+                owner=owner,
+                pack=source.pack,
+                upload=source.upload,
+                classroom=classroom,
+                config=config,
+                num_steps=config["num_steps"],
+            )
+            run.append_events([(Kind.QUEUED, 0, {"config": config})])
+            transaction.on_commit(lambda: enqueue(run))
+        log.info("run queued", extra={"run_id": run.pk, "user_id": owner.pk, "source": source.ref})
+        return run
+
+
+class ActiveRunLimit(Exception):
+    """A student already has the most runs queued or running that they may."""
+
+    def __init__(self, active, limit):
+        self.active, self.limit = active, limit
+        super().__init__(
+            f"You already have {active} runs queued or running; the limit is {limit}. "
+            "Wait for one to finish, or cancel one, then start this run."
+        )
+
+
+class Run(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        COMPLETED = "completed"
+        FAILED = "failed"
+        CANCELED = "canceled"
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="runs"
+    )
+    pack = models.ForeignKey("packs_app.Pack", null=True, blank=True, on_delete=models.PROTECT)
+    upload = models.ForeignKey("packs_app.Upload", null=True, blank=True, on_delete=models.PROTECT)
+    classroom = models.ForeignKey(
+        "classrooms.Classroom",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        help_text="Shared with this classroom (the owner must be a member).",
+    )
+    config = models.JSONField(default=dict)
+    status = models.CharField(max_length=12, choices=Status, default=Status.QUEUED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    final_loss = models.FloatField(
+        null=True, blank=True, help_text="Mean loss of the last 20 steps (one step is noisy)."
+    )
+
+    num_steps = models.PositiveIntegerField(default=0, help_text="config['num_steps']")
+    current_step = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True, help_text="Why it failed, readable by the student.")
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="The training worker beats here with every write."
+    )
+    worker = models.CharField(max_length=200, blank=True, help_text="host:pid of the trainer")
+    task_id = models.CharField(max_length=64, blank=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    vocab = models.TextField(blank=True, help_text="The corpus characters (BOS not included).")
+    cancel_requested = models.BooleanField(default=False)
+    last_seq = models.PositiveIntegerField(default=0, help_text="seq of the newest event")
+
+    objects = RunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "heartbeat_at"], name="run_status_beat")]
+
+    def __str__(self):
+        return f"Run {self.pk} ({self.status})"
+
+    # --- what the page shows ---------------------------------------------------------
+
+    @property
+    def is_active(self):
+        """Queued or running: still going somewhere."""
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def is_finished(self):
+        """Completed, failed or canceled: its terminal event is stored."""
+        return not self.is_active
+
+    @property
+    def vocab_size(self):
+        """Characters + BOS (None until the worker has built the vocabulary)."""
+        return len(self.vocab) + 1 if self.vocab else None
+
+    @property
+    def baseline_loss(self):
+        """The random-guess loss ln(vocab_size), or None before the run started."""
+        return math.log(self.vocab_size) if self.vocab_size else None
+
+    @property
+    def seed(self):
+        return self.config.get("seed")
+
+    @property
+    def source_ref(self):
+        """ "<pack slug>" or "upload:<id>", as packs_app.sources.resolve_source takes it."""
+        if self.upload_id:
+            return f"upload:{self.upload_id}"
+        return self.pack.slug if self.pack_id else ""
+
+    @property
+    def source_title(self):
+        """The pack's title, or the upload's (its file name or "upload:<id>")."""
+        if self.pack_id:
+            return self.pack.title
+        if self.upload_id:
+            return self.upload.title
+        return "(no text)"
+
+    @property
+    def adherence_pattern(self):
+        """The pack's template pattern that samples are checked against ("" = none)."""
+        return self.pack.adherence_pattern if self.pack_id else ""
+
+    def elapsed_seconds(self):
+        """Seconds spent training so far (to finished_at once it ended); 0 before it starts."""
+        if not self.started_at:
+            return 0.0
+        end = self.finished_at or timezone.now()
+        return max(0.0, (end - self.started_at).total_seconds())
+
+    def steps_per_second(self):
+        """Average training speed so far, or None before the first step."""
+        elapsed = self.elapsed_seconds()
+        if not self.current_step or elapsed <= 0:
+            return None
+        return self.current_step / elapsed
+
+    def queue_position(self):
+        """1 for the next run a worker will take, 2 behind it...; None unless queued."""
+        if self.status != self.Status.QUEUED:
+            return None
+        ahead = Run.objects.filter(status=self.Status.QUEUED).filter(
+            Q(created_at__lt=self.created_at) | Q(created_at=self.created_at, pk__lt=self.pk)
+        )
+        return ahead.count() + 1
+
+    def step_series(self, after_seq=None, upto_seq=None):
+        """The stored steps' scalars, ordered by step (only the events after `after_seq` and
+        up to `upto_seq`, when given: a live push's delta):
+        {"step": [...], "loss": [...], "lr": [...], "grad_norms": {group: [...]},
+        "update_norms": {group: [...]}} (lists aligned with "step")."""
+        series = {"step": [], "loss": [], "lr": [], "grad_norms": {}, "update_norms": {}}
+        rows = self.events.filter(kind=Kind.STEP)
+        if after_seq is not None:
+            rows = rows.filter(seq__gt=after_seq)
+        if upto_seq is not None:
+            rows = rows.filter(seq__lte=upto_seq)
+        rows = rows.order_by("seq").values_list("step", "data")
+        for step, data in rows:
+            series["step"].append(step)
+            series["loss"].append(data.get("loss"))
+            series["lr"].append(data.get("lr"))
+            for key in ("grad_norms", "update_norms"):
+                for group, value in (data.get(key) or {}).items():
+                    series[key].setdefault(group, []).append(value)
+        return series
+
+    def snapshot_steps(self):
+        """Sorted steps that have a stored snapshot."""
+        steps = self.events.filter(kind=Kind.SNAPSHOT).values_list("step", flat=True)
+        return sorted(steps)
+
+    def snapshot(self, step):
+        """The stored snapshot at `step` (the engine's record.to_snapshot() dict), or None."""
+        event = self.events.filter(kind=Kind.SNAPSHOT, step=step).only("data").first()
+        return event.data if event else None
+
+    def latest_snapshot_step(self):
+        """The newest snapshot step, or None."""
+        return (
+            self.events.filter(kind=Kind.SNAPSHOT)
+            .order_by("-step")
+            .values_list("step", flat=True)
+            .first()
+        )
+
+    def samples(self):
+        """Every generated sample, newest batch first:
+        [{"step": int, "text": str, "follows": bool | None}] (None: the pack has no template)."""
+        out = []
+        rows = self.events.filter(kind=Kind.SAMPLES).order_by("-seq").values_list("step", "data")
+        for step, data in rows:
+            follows = data.get("follows") or [None] * len(data.get("texts", []))
+            for text, ok in zip(data.get("texts", []), follows, strict=False):
+                out.append({"step": step, "text": text, "follows": ok})
+        return out
+
+    def adherence(self):
+        """(k, n): k of the n samples of the latest batch follow the template; (0, 0) when
+        there is no batch yet or the pack has no template."""
+        data = (
+            self.events.filter(kind=Kind.SAMPLES)
+            .order_by("-seq")
+            .values_list("data", flat=True)
+            .first()
+        )
+        if not data:
+            return (0, 0)
+        follows = [ok for ok in data.get("follows") or [] if ok is not None]
+        return (sum(follows), len(follows))
+
+    def params_at(self, step):
+        """The parameters used for the forward pass at `step` (dict name -> float32 array), or
+        None when no checkpoint is stored for that step."""
+        checkpoint = self.checkpoints.filter(step=step).first()
+        return checkpoint.arrays() if checkpoint else None
+
+    def terminal_event(self):
+        return self.events.filter(kind__in=TERMINAL_KINDS).first()
+
+    # --- what changes it ---------------------------------------------------------------
+
+    def claim(self, worker_name):
+        """queued -> running in one conditional UPDATE. True only for the one caller that
+        changed the row; a second claim (or a claim of a canceled run) does nothing."""
+        now = timezone.now()
+        claimed = Run.objects.filter(pk=self.pk, status=self.Status.QUEUED).update(
+            status=self.Status.RUNNING, started_at=now, heartbeat_at=now, worker=worker_name
+        )
+        if claimed:
+            self.refresh_from_db()
+        return claimed == 1
+
+    def append_events(self, events, checkpoints=(), **run_fields):
+        """Store `events` ([(kind, step, data)]) after the run's newest event and
+        `checkpoints` ([RunCheckpoint] without run) in one transaction under the run's row
+        lock, and set `run_fields` on the run. Returns the run's (status, cancel_requested)
+        as locked, so the trainer learns of a cancel or of a reaper's verdict in the same
+        round trip. Nothing is stored once the run has ended."""
+        with transaction.atomic():
+            locked = (
+                Run.objects.select_for_update()
+                .only("last_seq", "status", "cancel_requested")
+                .get(pk=self.pk)
+            )
+            if locked.status not in (self.Status.QUEUED, self.Status.RUNNING):
+                return locked.status, locked.cancel_requested
+            seq = locked.last_seq
+            rows = []
+            for kind, step, data in events:
+                seq += 1
+                rows.append(RunEvent(run_id=self.pk, seq=seq, kind=kind, step=step, data=data))
+            RunEvent.objects.bulk_create(rows)
+            for checkpoint in checkpoints:
+                checkpoint.run_id = self.pk
+            RunCheckpoint.objects.bulk_create(checkpoints)
+            Run.objects.filter(pk=self.pk).update(last_seq=seq, **run_fields)
+        self.last_seq = seq
+        for name, value in run_fields.items():
+            setattr(self, name, value)
+        return locked.status, locked.cancel_requested
+
+    def finish(self, kind, *, error="", final_loss=None, data=None):
+        """Write the terminal event and the matching status in one transaction. Returns False
+        (and changes nothing) when the run already has its terminal event: the first verdict
+        wins; the database's one-terminal-event constraint is the backstop."""
+        status = {
+            Kind.COMPLETED: self.Status.COMPLETED,
+            Kind.FAILED: self.Status.FAILED,
+            Kind.CANCELED: self.Status.CANCELED,
+        }[kind]
+        payload = dict(data or {})
+        if error:
+            payload["error"] = error
+        if final_loss is not None:
+            payload["final_loss"] = final_loss
+        try:
+            with transaction.atomic():
+                locked = Run.objects.select_for_update().only("last_seq", "status").get(pk=self.pk)
+                if locked.status not in (self.Status.QUEUED, self.Status.RUNNING):
+                    return False
+                seq = locked.last_seq + 1
+                step = payload.get("step")
+                RunEvent.objects.create(run_id=self.pk, seq=seq, kind=kind, step=step, data=payload)
+                fields = {"status": status, "finished_at": timezone.now(), "last_seq": seq}
+                if error:
+                    fields["error"] = error
+                if final_loss is not None:
+                    fields["final_loss"] = final_loss
+                Run.objects.filter(pk=self.pk).update(**fields)
+        except IntegrityError:
+            log.warning("second terminal event refused", extra={"run_id": self.pk})
+            return False
+        self.refresh_from_db()
+        log.info(kind, extra={"run_id": self.pk, "user_id": self.owner_id, "error": error})
+        self.wake()
+        return True
+
+    def request_cancel(self):
+        """Cancel: a queued run ends now; a running one gets the flag its trainer reads at its
+        next write (within one flush). Returns the status after the request."""
+        with transaction.atomic():
+            locked = Run.objects.select_for_update().only("status").get(pk=self.pk)
+            running = locked.status == self.Status.RUNNING
+            if running:
+                Run.objects.filter(pk=self.pk).update(cancel_requested=True)
+        if locked.status == self.Status.QUEUED:
+            self.finish(Kind.CANCELED, data={"step": 0, "reason": "canceled before it started"})
+        elif running:
+            self.cancel_requested = True
+            self.wake()
+        self.refresh_from_db()
+        return self.status
+
+    def wake(self):
+        """Tell the run's viewers to re-render (a hint; never raises)."""
+        from runs.live import wake_viewers
+
+        wake_viewers(self.pk)
+
+
+class RunEvent(models.Model):
+    """One entry of a run's ordered log: seq strictly increasing per run, unique (run, seq),
+    and at most one terminal event (run.completed | run.failed | run.canceled) per run.
+
+    data by kind: run.queued {"config"}; run.started {"worker", "vocab_size"}; step: the
+    engine's record.to_scalars() {"loss", "lr", "grad_norms": {group: v}, "update_norms"};
+    snapshot: record.to_snapshot(); sample.generated {"texts": [...], "follows": [bool|None],
+    "temperature"}; run.completed {"final_loss", "step"}; run.failed {"error", "step"};
+    run.canceled {"step"}."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="events")
+    seq = models.PositiveIntegerField()
+    kind = models.CharField(max_length=20, choices=Kind)
+    step = models.PositiveIntegerField(null=True, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["run_id", "seq"]  # the column: "run" would join runs_run for its ordering
+        constraints = [
+            models.UniqueConstraint(fields=["run", "seq"], name="run_event_seq_unique"),
+            models.UniqueConstraint(
+                fields=["run"],
+                condition=Q(kind__in=TERMINAL_KINDS),
+                name="run_event_one_terminal",
+            ),
+        ]
+        indexes = [models.Index(fields=["run", "kind", "step"], name="run_event_kind_step")]
+
+    def __str__(self):
+        return f"{self.run_id}#{self.seq} {self.kind}"
+
+
+class RunCheckpoint(models.Model):
+    """The model parameters used for the forward pass at a snapshot step (float32, stored as
+    np.savez_compressed bytes), so any snapshot step can be traced op by op at once."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="checkpoints")
+    step = models.PositiveIntegerField()
+    blob = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "step"], name="run_checkpoint_step_unique")
+        ]
+
+    @staticmethod
+    def pack_params(params):
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **{k: np.asarray(v, np.float32) for k, v in params.items()})
+        return buffer.getvalue()
+
+    def arrays(self):
+        with np.load(io.BytesIO(bytes(self.blob))) as npz:
+            return {name: npz[name] for name in npz.files}
+
+
+class WorkerHeartbeat(models.Model):
+    """Each worker (an embedded thread pool or a Celery process) beats here."""
+
+    name = models.CharField(max_length=200, unique=True)
+    mode = models.CharField(max_length=20)
+    last_seen = models.DateTimeField()
+
+    @classmethod
+    def beat(cls, name, mode):
+        cls.objects.update_or_create(
+            name=name, defaults={"mode": mode, "last_seen": timezone.now()}
+        )
+
+    @classmethod
+    def forget_older_than(cls, seconds):
+        cls.objects.filter(last_seen__lt=timezone.now() - timedelta(seconds=seconds)).delete()

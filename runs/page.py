@@ -1,0 +1,328 @@
+"""The live run page `/runs/<id>/`: the view, its fragments, and what the socket pushes.
+
+One template, templates/runs/detail.html; every live piece is a `{% partialdef %}` with a
+stable id. The first page load renders them inline; `render_live` renders the same
+partials with `hx-swap-oob="true"` for the websocket consumer, so both are the same HTML.
+
+The context builders below read the run through its model methods (runs/models.py) and
+turn the stored snapshot dicts (engine.StepRecord.to_snapshot()) into what the template
+shows: characters instead of ids, hits and misses, top-k bars, and compact attention data.
+"""
+
+import base64
+import json
+
+import numpy as np
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+from django_htmx.http import replace_url
+
+from engine.record import rounded
+from runs.models import Kind, Run, RunEvent
+from runs.permissions import can_cancel
+
+# How whitespace shows in the token strip, the top-k bars and the heatmap labels; BOS is
+# spelled out (the engine's "␂" is missing from many fonts).
+VISIBLE = {" ": "␣", "\n": "↵", "\t": "⇥"}
+BOS_LABEL = "BOS"
+SAMPLES_SHOWN = 200  # the page lists the newest this many; the export has them all
+
+
+# --- views ---------------------------------------------------------------------------------
+
+
+def visible_run(request, run_id):
+    return get_object_or_404(
+        Run.objects.visible_to(request.user).select_related("owner", "pack", "upload"),
+        pk=run_id,
+    )
+
+
+@login_required
+@require_GET
+def run_detail(request, run_id):
+    """The whole page. `?step=N` pins the snapshot panels to step N (else they follow the
+    newest snapshot); `?pos=P` selects a token position."""
+    run = visible_run(request, run_id)
+    step, pos = query_int(request, "step"), query_int(request, "pos")
+    context = {
+        **page_context(run),
+        **snapshot_context(run, step=step, pos=pos, following=step is None),
+        "can_cancel": can_cancel(request.user, run) and run.is_active,
+    }
+    return render(request, "runs/detail.html", context)
+
+
+@login_required
+@require_GET
+def snapshot_fragment(request, run_id):
+    """The snapshot panels (token strip, top-k, attention) for the scrubber's choice:
+    `?i=` (an index into the snapshot steps, from the range input) or `?step=`. Without
+    either it returns to following the newest snapshot, and the scrubber comes along."""
+    run = visible_run(request, run_id)
+    steps = run.snapshot_steps()
+    step = query_int(request, "step")
+    index = query_int(request, "i")
+    if index is not None and steps:
+        step = steps[min(max(index, 0), len(steps) - 1)]
+    following = step is None
+    pos = query_int(request, "pos")  # the page keeps the selected position while scrubbing
+    context = snapshot_context(run, step=step, pos=pos, following=following)
+    html = render_to_string("runs/detail.html#snapshot", context, request)
+    if following:
+        html += render_to_string("runs/detail.html#scrubber", {**context, "oob": True}, request)
+    kept_pos = None if pos is None else context["pos"]
+    return replace_url(HttpResponse(html), page_url(run, context["step"], kept_pos, following))
+
+
+@login_required
+@require_GET
+def token_fragment(request, run_id, step, pos):
+    """The token strip with position `pos` selected and its top-k bars (`?live=1` when the
+    page follows the newest snapshot, so the address keeps following)."""
+    run = visible_run(request, run_id)
+    if step not in run.snapshot_steps():
+        raise Http404("no snapshot at this step")
+    following = request.GET.get("live") == "1"
+    context = snapshot_context(run, step=step, pos=pos, following=following)
+    response = render(request, "runs/detail.html#tokens", context)
+    return replace_url(response, page_url(run, step, context["pos"], following))
+
+
+def query_int(request, name):
+    try:
+        return int(request.GET[name])
+    except (KeyError, ValueError):
+        return None
+
+
+def page_url(run, step, pos, following):
+    query = []
+    if not following and step is not None:
+        query.append(f"step={step}")
+    if pos is not None:
+        query.append(f"pos={pos}")
+    url = reverse("runs:detail", args=[run.id])
+    return f"{url}?{'&'.join(query)}" if query else url
+
+
+# --- what the socket pushes --------------------------------------------------------------
+
+
+def render_live(run, since=None):
+    """The page's live partials as out-of-band HTML for the websocket.
+
+    `since` is the seq of the newest event this socket has been sent (None: nothing yet,
+    send the whole current state). `run` is freshly read: what is rendered stops at its
+    `last_seq` and `current_step`, so passing `run.last_seq` as the next `since` neither
+    skips nor repeats an event. With `since`, only what changed is rendered: the status
+    line always, the new steps' scalars as a small delta, the snapshot panels and the
+    scrubber when a snapshot arrived, the new samples (prepended) when samples arrived.
+    """
+    context = {**status_context(run), "run": run, "oob": True}
+    parts = [render_to_string("runs/detail.html#status", context)]
+    if since is None:
+        context.update(series_context(run))
+        parts.append(render_to_string("runs/detail.html#series", context))
+        changed = {Kind.SNAPSHOT, Kind.SAMPLES}
+    else:
+        window = RunEvent.objects.filter(run=run, seq__gt=since, seq__lte=run.last_seq)
+        changed = set(window.exclude(kind=Kind.STEP).order_by().values_list("kind", flat=True))
+        delta = run.step_series(after_seq=since, upto_seq=run.last_seq)
+        if delta["step"]:
+            context["series_json"] = series_json(delta)
+            parts.append(render_to_string("runs/detail.html#series_delta", context))
+    if Kind.SNAPSHOT in changed:
+        context.update(snapshot_context(run, following=True))
+        parts.append(render_to_string("runs/detail.html#scrubber", context))
+        parts.append(render_to_string("runs/detail.html#snapshot", context))
+    if Kind.SAMPLES in changed:
+        earlier = run.events.filter(kind=Kind.SAMPLES, seq__lte=since or 0)
+        if since is not None and earlier.exists():  # the list is on the page: add on top
+            steps = set(window.filter(kind=Kind.SAMPLES).order_by().values_list("step", flat=True))
+            context.update(samples_context(run, steps=steps), oob_headline=True)
+            parts.append(render_to_string("runs/detail.html#samples_headline", context))
+            parts.append(render_to_string("runs/detail.html#samples_new", context))
+        else:
+            context.update(samples_context(run, upto_step=run.current_step))
+            parts.append(render_to_string("runs/detail.html#samples", context))
+    return "".join(parts)
+
+
+# --- context builders ----------------------------------------------------------------------
+
+
+def page_context(run):
+    """Everything on the page except the snapshot panels."""
+    return {
+        "run": run,
+        "socket_path": f"/ws/runs/{run.id}/",
+        "config_items": [(name, run.config[name]) for name in sorted(run.config)],
+        **status_context(run),
+        **series_context(run),
+        **samples_context(run),
+    }
+
+
+def status_context(run):
+    queue_position = run.queue_position() if run.status == Run.Status.QUEUED else None
+    progress = 100 * run.current_step / run.num_steps if run.num_steps else 0
+    return {
+        "progress": f"{min(progress, 100):.1f}",
+        "elapsed": format_duration(run.elapsed_seconds()),
+        "steps_per_second": run.steps_per_second(),
+        "queue_position": queue_position,
+    }
+
+
+def series_context(run):
+    return {"series_json": series_json(run.step_series())}
+
+
+def series_json(series):
+    """Compact JSON of a step series for a data attribute: rounded to what a curve shows."""
+
+    def short(values, digits):
+        return rounded(values, digits) if len(values) else []
+
+    return json.dumps(
+        {
+            "step": list(series["step"]),
+            "loss": short(series["loss"], 4),
+            "lr": short(series["lr"], 3),
+            "grad_norms": {g: short(v, 3) for g, v in series["grad_norms"].items()},
+            "update_norms": {g: short(v, 3) for g, v in series["update_norms"].items()},
+        },
+        separators=(",", ":"),
+    )
+
+
+def samples_context(run, upto_step=None, steps=None):
+    """The newest SAMPLES_SHOWN samples (those of `steps` only, or up to `upto_step`) and
+    the template headline of the newest batch."""
+    samples = [
+        sample
+        for sample in run.samples()
+        if (steps is None or sample["step"] in steps)
+        and (upto_step is None or sample["step"] <= upto_step)
+    ]
+    follow_count, sample_count = run.adherence()
+    return {
+        "samples": samples[:SAMPLES_SHOWN],
+        "samples_shown": SAMPLES_SHOWN,
+        "samples_hidden": max(0, len(samples) - SAMPLES_SHOWN),
+        "follow_count": follow_count,
+        "sample_count": sample_count,
+        "adherence_pattern": run.adherence_pattern,
+    }
+
+
+def snapshot_context(run, step=None, pos=None, following=True):
+    """The token strip, top-k and attention of the snapshot at `step` (the newest stored
+    snapshot when None; an unstored step shows the nearest stored one before it)."""
+    steps = run.snapshot_steps()
+    context = {"run": run, "snapshot_steps": steps, "following": following, "snapshot": None}
+    if not steps:
+        return {**context, "step": None, "step_index": 0, "pos": None}
+    if step is None:
+        index = len(steps) - 1
+    else:
+        index = max(0, int(np.searchsorted(steps, step, side="right")) - 1)
+    step = steps[index]
+    snapshot = run.snapshot(step)
+    labels = token_labels(run)
+    bos = len(labels) - 1
+    tokens = [
+        {
+            "pos": i,
+            "text": labels[token],
+            "is_bos": token == bos,
+            "target": labels[target],
+            "target_is_bos": target == bos,
+            "hit": snapshot["topk_ids"][i][0] == target,
+            "target_prob": snapshot["target_probs"][i] or 0.0,
+        }
+        for i, (token, target) in enumerate(
+            zip(snapshot["tokens"], snapshot["targets"], strict=True)
+        )
+    ]
+    pos = 0 if pos is None else min(max(pos, 0), len(tokens) - 1)
+    return {
+        **context,
+        "step": step,
+        "step_index": index,
+        "snapshot": snapshot,
+        "tokens": tokens,
+        "hits": sum(t["hit"] for t in tokens),
+        "pos": pos,
+        "selected": tokens[pos],
+        "topk": topk_bars(snapshot, pos, labels),
+        "inspect_url": reverse("runs:opview", args=[run.id, step, pos]),
+        "chars_json": json.dumps([t["text"] for t in tokens], ensure_ascii=False),
+        "heads": attention_heads(snapshot["attn_weights"]),
+    }
+
+
+def token_labels(run):
+    """Display text of every token id: characters with whitespace made visible, then BOS."""
+    return [VISIBLE.get(ch, ch) for ch in run.vocab] + [BOS_LABEL]
+
+
+def topk_bars(snapshot, pos, labels):
+    target, bos = snapshot["targets"][pos], len(labels) - 1
+    bars = [
+        {"text": labels[i], "is_bos": i == bos, "prob": p or 0.0, "is_target": i == target}
+        for i, p in zip(snapshot["topk_ids"][pos], snapshot["topk_probs"][pos], strict=True)
+    ]
+    if not any(bar["is_target"] for bar in bars):
+        # the target is outside the top k: show it last, so the miss is visible
+        prob = snapshot["target_probs"][pos] or 0.0
+        bars.append(
+            {
+                "text": labels[target],
+                "is_bos": target == bos,
+                "prob": prob,
+                "is_target": True,
+                "outside": True,
+            }
+        )
+    for bar in bars:
+        bar["percent"] = f"{100 * bar['prob']:.1f}"
+    return bars
+
+
+def attention_heads(attn_weights):
+    """One entry per layer and head: the causal (lower-triangle) weights of its T×T map,
+    row by row, as base64 bytes (weight × 255). A heatmap needs no more precision, and a
+    max-size snapshot (2 layers × 8 heads × 64²) stays ~45 KB instead of ~400 KB of JSON."""
+    weights = np.asarray(attn_weights, dtype=np.float32)  # (n_layer, n_head, T, T)
+    if weights.ndim != 4 or weights.shape[-1] == 0:
+        return []
+    rows, cols = np.tril_indices(weights.shape[-1])
+    quantized = np.rint(np.clip(weights[..., rows, cols], 0, 1) * 255).astype(np.uint8)
+    return [
+        {
+            "layer": layer,
+            "head": head,
+            "data": base64.b64encode(quantized[layer, head].tobytes()).decode(),
+        }
+        for layer in range(weights.shape[0])
+        for head in range(weights.shape[1])
+    ]
+
+
+def format_duration(seconds):
+    if seconds is None:
+        return "–"
+    seconds = int(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}:{seconds:02d}"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}"

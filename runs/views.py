@@ -1,0 +1,176 @@
+"""Starting, listing, canceling and exporting runs. (The live page is runs/page.py.)"""
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import F
+from django.http import Http404, HttpResponse, HttpResponseForbidden
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from classrooms.models import Classroom
+from engine import LIMITS
+from runs.config import CONFIG_FIELDS
+from runs.forms import NewRunForm
+from runs.models import ActiveRunLimit, Kind, Run
+from runs.permissions import can_cancel, can_view
+
+LIMIT_STATUS = 409  # a 4th active run conflicts with the three already queued or running
+SPARK_WIDTH, SPARK_HEIGHT, SPARK_POINTS = 120, 28, 60
+
+
+def classroom_of(request):
+    """The classroom a run is started in (?classroom=<id>), whose rules then apply."""
+    value = request.POST.get("classroom") or request.GET.get("classroom")
+    if not value:
+        return None
+    try:
+        return get_object_or_404(Classroom, pk=int(value))
+    except ValueError:
+        raise Http404("no such classroom") from None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def new_run(request):
+    """GET ?pack=<slug>|upload:<id>: the form prefilled with that text's recommended config.
+    POST: start the run (redirect to its page) or answer 400 with inline errors (409 when
+    the student already has LAB_MAX_ACTIVE_RUNS runs going); nothing is stored on error."""
+    classroom = classroom_of(request)
+    status = 200
+    if request.method == "POST":
+        form = NewRunForm(request.user, request.POST, classroom=classroom)
+        if form.is_valid():
+            try:
+                run = Run.objects.start(
+                    request.user,
+                    form.source,
+                    form.config,
+                    classroom=classroom,
+                    max_active=form.policy.max_active_runs,
+                )
+            except ActiveRunLimit as refusal:
+                form.add_error(None, str(refusal))
+                status = LIMIT_STATUS
+            else:
+                url = reverse("runs:detail", args=[run.pk])
+                return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+        else:
+            status = 400
+        source = form.source
+    else:
+        initial, source = NewRunForm.initial_for(
+            request.user, request.GET.get("pack", ""), classroom
+        )
+        form = NewRunForm(request.user, initial=initial, classroom=classroom)
+    context = {
+        "form": form,
+        "source": source,
+        "classroom": classroom,
+        "limits": LIMITS,
+        "config_fields": [form[name] for name in CONFIG_FIELDS],
+        "active_runs": Run.objects.filter(owner=request.user).active().count(),
+        "max_active": form.policy.max_active_runs,
+    }
+    template = "runs/new.html#form" if request.htmx else "runs/new.html"
+    return render(request, template, context, status=status)
+
+
+def sparkline_points(losses, width=SPARK_WIDTH, height=SPARK_HEIGHT):
+    """SVG polyline points for a loss curve: x across, low loss at the bottom."""
+    values = [v for v in losses if v is not None]
+    if len(values) < 2:
+        return ""
+    lo, hi = min(values), max(values)
+    span = (hi - lo) or 1.0
+    step = width / (len(values) - 1)
+    return " ".join(
+        f"{i * step:.1f},{1 + (height - 2) * (hi - v) / span:.1f}" for i, v in enumerate(values)
+    )
+
+
+def sampled_losses(run, points=SPARK_POINTS):
+    """About `points` losses spread over the run (every k-th stored step), oldest first."""
+    every = max(1, -(-run.num_steps // points))
+    steps = run.events.filter(kind=Kind.STEP).annotate(offset=F("step") % every)
+    return list(steps.filter(offset=0).order_by("step").values_list("data__loss", flat=True))
+
+
+@login_required
+def run_list(request):
+    """The student's own runs, newest first, each with a loss sparkline."""
+    runs = Run.objects.filter(owner=request.user).select_related("pack", "upload")
+    page = Paginator(runs, 25).get_page(request.GET.get("page"))
+    for run in page:
+        run.sparkline = sparkline_points(sampled_losses(run))
+    return render(
+        request,
+        "runs/list.html",
+        {"page": page, "runs": page.object_list, "spark": (SPARK_WIDTH, SPARK_HEIGHT)},
+    )
+
+
+def viewable_run(request, run_id):
+    run = get_object_or_404(Run.objects.select_related("owner", "pack", "upload"), pk=run_id)
+    if not can_view(request.user, run):
+        raise Http404("no such run")
+    return run
+
+
+@login_required
+@require_POST
+def cancel_run(request, run_id):
+    """Cancel (owner or their classroom's instructor): a queued run ends at once, a running
+    one within one flush of its trainer. htmx gets 204 (the socket shows the change)."""
+    run = viewable_run(request, run_id)
+    if not can_cancel(request.user, run):
+        return HttpResponseForbidden("Only the run's owner or their instructor may cancel it.")
+    if run.is_active:
+        run.request_cancel()
+        messages.info(request, f"Run {run.pk}: cancel requested.")
+    if request.htmx:
+        return HttpResponse(status=204)
+    return redirect("runs:detail", run_id=run.pk)
+
+
+@login_required
+def export_json(request, run_id):
+    """Config, every step's scalars and the samples, as a JSON download."""
+    run = viewable_run(request, run_id)
+    steps = [
+        {"step": step, **{k: v for k, v in data.items() if k != "step"}}
+        for step, data in run.events.filter(kind=Kind.STEP)
+        .order_by("seq")
+        .values_list("step", "data")
+    ]
+    body = {
+        "run": {
+            "id": run.pk,
+            "owner": run.owner.username,
+            "source": run.source_ref,
+            "source_title": run.source_title,
+            "status": run.status,
+            "created_at": run.created_at.isoformat(),
+            "started_at": run.started_at.isoformat() if run.started_at else None,
+            "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+            "num_steps": run.num_steps,
+            "current_step": run.current_step,
+            "final_loss": run.final_loss,
+            "vocab": run.vocab,
+            "vocab_size": run.vocab_size,
+            "baseline_loss": run.baseline_loss,
+            "error": run.error,
+        },
+        "config": run.config,
+        "steps": steps,
+        "samples": list(reversed(run.samples())),
+    }
+    response = HttpResponse(
+        json.dumps(body, ensure_ascii=False, indent=1), content_type="application/json"
+    )
+    response["Content-Disposition"] = f'attachment; filename="run-{run.pk}.json"'
+    return response

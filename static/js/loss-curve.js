@@ -1,0 +1,42 @@
+// The loss curve: every step's loss (faint), its running average, and the random-guess
+// baseline ln(vocab size) (from the status line's data), over the whole run's steps.
+(function () {
+  "use strict";
+
+  function runningAverage(values, weight) {
+    const out = [];
+    let average = null;
+    values.forEach(function (v, i) {
+      if (v === undefined || v === null) return;
+      average = average === null ? v : weight * average + (1 - weight) * v;
+      out[i] = average;
+    });
+    return out;
+  }
+
+  LabData.onDraw(function () {
+    const canvas = document.getElementById("loss-canvas");
+    if (!canvas) return;
+    const loss = LabData.series.loss;
+    const status = document.getElementById("run-status"); // pushed: known once the run starts
+    const baseline = LabData.number(status, "baseline");
+    const vocabSize = LabData.number(status, "vocab-size");
+    const accent = LabData.css("--accent") || "#2f6fdb";
+    const guides = baseline === null ? [] : [{
+      y: baseline,
+      label: "random guess: ln " + vocabSize + " = " + baseline.toFixed(2),
+      color: LabData.css("--warn") || "#b7791f",
+    }];
+    const points = LabChart.draw(canvas, {
+      xMax: LabData.number(canvas, "num-steps"),
+      yMin: 0,
+      lines: [
+        { values: loss, color: accent, width: 1, alpha: 0.35 },
+        { values: runningAverage(loss, 0.95), color: accent, width: 2.2 },
+      ],
+      guides: guides,
+      empty: "waiting for the first step…",
+    });
+    canvas.setAttribute("data-points", String(points));
+  });
+})();

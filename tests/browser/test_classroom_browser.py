@@ -1,0 +1,170 @@
+"""A lesson in three browsers: the instructor creates a classroom, two students join with
+the code and start runs, the panel shows both live and the overlay draws both curves,
+and the spotlight follows the instructor's switch."""
+
+import re
+
+import pytest
+
+from tests.browser.conftest import screenshot, sign_up
+
+# services too: in production the wake-ups cross from the Celery worker to daphne via Redis
+pytestmark = [pytest.mark.browser, pytest.mark.services]
+
+LESSON_CONFIG = {  # small, but long enough to watch (about ten seconds)
+    "n_embd": "32",
+    "n_head": "4",
+    "n_layer": "1",
+    "block_size": "32",
+    "num_steps": "2000",
+    "sample_interval": "250",
+    "seed": "7",
+}
+
+
+def make_instructor(page, lab_server, name):
+    sign_up(page, name)
+    lab_server.manage("make_instructor", name)
+    page.reload()
+
+
+def create_classroom(page):
+    page.goto("/classrooms/")
+    page.get_by_role("link", name="New classroom").click()
+    page.fill("#id_name", "Tuesday lesson")
+    page.fill("#id_description", "Tiny GPTs on arithmetic.")
+    page.get_by_role("button", name="Create classroom").click()
+    page.wait_for_url(re.compile(r"/classrooms/\d+/$"))
+    return int(page.url.rstrip("/").rsplit("/", 1)[1])
+
+
+def set_lesson_defaults(page, classroom_id):
+    page.goto(f"/classrooms/{classroom_id}/edit/")
+    for name, value in LESSON_CONFIG.items():
+        page.fill(f"#id_rules-config_{name}", value)
+    page.check("input[name='rules-locked_fields'][value='n_embd']")
+    screenshot(page, "classroom-settings")
+    page.get_by_role("button", name="Save settings").click()
+    page.wait_for_url(f"**/classrooms/{classroom_id}/")
+
+
+def join_and_start_a_run(page, name, code, seed):
+    sign_up(page, name)
+    page.goto("/classrooms/")
+    assert page.get_by_text("You are not in a classroom yet").is_visible()
+    page.fill("#id_code", code.lower())
+    page.get_by_role("button", name="Join").click()
+    page.wait_for_url(re.compile(r"/classrooms/\d+/$"))
+    assert page.get_by_text("Welcome to Tuesday lesson").is_visible()
+    screenshot(page, "classroom-student-page")
+    page.get_by_role("link", name=re.compile("Start a run in")).click()
+    page.wait_for_url("**/runs/new/?classroom=*")
+    page.select_option("#id_pack", label="Arithmetic")
+    page.wait_for_load_state("networkidle")
+    assert page.input_value("#id_num_steps") == LESSON_CONFIG["num_steps"]
+    assert page.locator("#id_n_embd").is_disabled()  # locked by the classroom
+    page.fill("#id_seed", str(seed))  # the seed is theirs to choose
+    page.get_by_role("button", name="Start training").click()
+    page.wait_for_url(re.compile(r"/runs/\d+/$"))
+    return int(page.url.rstrip("/").rsplit("/", 1)[1])
+
+
+def test_a_lesson_with_an_instructor_and_two_students(new_page, lab_server):
+    teacher = new_page()
+    make_instructor(teacher, lab_server, "ms_hopper")
+    classroom_id = create_classroom(teacher)
+    code = teacher.get_by_test_id("join-code").inner_text().strip()
+    assert re.fullmatch(r"[A-Z2-9]{6}", code)
+    set_lesson_defaults(teacher, classroom_id)
+    # the panel stays open from here on: everything below arrives over its socket
+    teacher.evaluate("window.openedOnce = true")
+    screenshot(teacher, "classroom-panel-empty")
+
+    ada, alan = new_page(), new_page()
+    ada_run = join_and_start_a_run(ada, "ada", code, seed=7)
+    screenshot(ada, "classroom-student-run")
+    alan_run = join_and_start_a_run(alan, "alan", code, seed=8)
+
+    roster = teacher.locator("#roster")
+    roster.locator(f"#roster-run-{ada_run}").wait_for()
+    roster.locator(f"#roster-run-{alan_run}").wait_for()
+    teacher.wait_for_function(
+        "() => document.querySelector('canvas[data-overlay-source]')"
+        "?.getAttribute('data-curves') === '2'",
+        timeout=60_000,
+    )
+    # tick both runs to compare (one by keyboard): the ticks survive the roster's pushes
+    compare_button = teacher.get_by_role("button", name="Compare", exact=True)
+    assert compare_button.is_disabled()
+    teacher.get_by_label(f"Compare run {ada_run}").check()
+    assert compare_button.is_disabled()
+    teacher.get_by_label(f"Compare run {alan_run}").focus()
+    teacher.keyboard.press("Space")
+    assert compare_button.is_enabled()
+    steps_before = teacher.locator(f"#roster-run-{alan_run} .step").inner_text()
+    teacher.wait_for_function(
+        f"() => document.querySelector('#roster-run-{alan_run} .step')?.textContent"
+        f" !== {steps_before!r}",
+        timeout=30_000,
+    )
+    for run_id in (ada_run, alan_run):
+        assert teacher.get_by_label(f"Compare run {run_id}").is_checked()
+    assert compare_button.is_enabled()
+    assert teacher.evaluate("window.openedOnce === true")  # live, not reloaded
+    assert "ada" in roster.inner_text() and "alan" in roster.inner_text()
+    assert teacher.locator("#funnel").get_by_text("started a first run").is_visible()
+    screenshot(teacher, "classroom-panel-live")
+
+    # the spotlight, open on a projector, follows the instructor's choice
+    projector = teacher.context.new_page()
+    projector.set_viewport_size({"width": 1600, "height": 1000})
+    projector.goto(f"/classrooms/{classroom_id}/spotlight/")
+    assert projector.get_by_text("Nothing on the spotlight yet").is_visible()
+    teacher.locator(f"#roster-run-{ada_run}").get_by_role("button", name="Spotlight").click()
+    projector.locator(f"#spotlight-stage[data-run='{ada_run}']").wait_for()
+    projector.locator("#loss-canvas").wait_for()
+    projector.wait_for_function(
+        "() => Number(document.querySelector('#loss-canvas')?.getAttribute('data-points')) > 0",
+        timeout=30_000,
+    )
+    assert "ada" in projector.locator(".spotlight-title").inner_text()
+    screenshot(projector, "classroom-spotlight-ada")
+    teacher.locator(f"#roster-run-{alan_run}").get_by_role("button", name="Spotlight").click()
+    projector.locator(f"#spotlight-stage[data-run='{alan_run}']").wait_for()
+    assert "alan" in projector.locator(".spotlight-title").inner_text()
+    projector.wait_for_function(
+        "() => Number(document.querySelector('#loss-canvas')?.getAttribute('data-points')) > 0",
+        timeout=30_000,
+    )
+    screenshot(projector, "classroom-spotlight-alan")
+
+    # a student sees the spotlight too (runs started in the classroom are shared with it)
+    ada.goto(f"/classrooms/{classroom_id}/spotlight/")
+    ada.locator(f"#spotlight-stage[data-run='{alan_run}']").wait_for()
+
+    # clicking a curve on the overlay opens that run (once both finished: no more pushes)
+    teacher.bring_to_front()
+    for run_id in (ada_run, alan_run):
+        teacher.locator(f"#roster-run-{run_id}[data-status='completed']").wait_for(timeout=60_000)
+    point = teacher.wait_for_function(
+        """() => {
+            const canvas = document.querySelector('canvas[data-overlay-source]');
+            const hit = canvas && canvas._hits && canvas._hits.find(h => h.points.length > 4);
+            if (!hit) return null;
+            const p = hit.points[Math.floor(hit.points.length / 2)];
+            const box = canvas.getBoundingClientRect();
+            return {x: box.left + p[0], y: box.top + p[1], url: hit.curve.url};
+        }"""
+    ).json_value()
+    teacher.mouse.click(point["x"], point["y"])
+    teacher.wait_for_url(f"**{point['url']}")
+    assert point["url"] in (f"/runs/{ada_run}/", f"/runs/{alan_run}/")
+
+    # comparison of the two runs, ticked in the roster
+    teacher.goto(f"/classrooms/{classroom_id}/")
+    teacher.get_by_label(f"Compare run {alan_run}").check()
+    teacher.get_by_label(f"Compare run {ada_run}").check()
+    teacher.get_by_role("button", name="Compare", exact=True).click()
+    teacher.wait_for_url(re.compile(r"/classrooms/compare/\?"))
+    assert teacher.get_by_role("heading", name=re.compile(f"Run {ada_run} vs run")).is_visible()
+    screenshot(teacher, "classroom-compare")

@@ -1,0 +1,235 @@
+import json
+import math
+import re
+
+import pytest
+from django.urls import reverse
+
+from classrooms import panel
+from runs.models import Run
+from tests.classrooms.conftest import falling, make_run
+
+pytestmark = pytest.mark.django_db
+
+
+def test_roster_lists_each_student_with_active_and_recent_runs(classroom, student, classmate):
+    running = make_run(student, losses=falling(30))
+    done = [make_run(student, losses=falling(10), status=Run.Status.COMPLETED) for _ in range(4)]
+    queued = make_run(classmate, status=Run.Status.QUEUED)
+    rows = {row.student.username: row for row in panel.roster(classroom)}
+    assert [r.pk for r in rows["student"].active] == [running.pk]
+    assert [r.pk for r in rows["student"].recent] == [d.pk for d in reversed(done)][:3]
+    assert [r.pk for r in rows["classmate"].active] == [queued.pk]
+    assert rows["student"].active[0].current_loss == pytest.approx(1.0)
+    assert rows["student"].colour != rows["classmate"].colour
+
+
+def test_overlay_has_one_curve_per_running_student_and_the_baseline(classroom, student, classmate):
+    make_run(student, losses=falling(150))
+    make_run(classmate, losses=falling(40), vocab="abcdefg")
+    make_run(classmate, status=Run.Status.QUEUED)  # no steps: no curve
+    context = panel.context(classroom)
+    curves = context["overlay"]["curves"]
+    assert len(curves) == 2
+    by_label = {c["label"].split(" ")[0]: c for c in curves}
+    assert by_label["student"]["steps"][-1] == 150 and by_label["student"]["loss"][-1] == 1.0
+    assert by_label["classmate"]["url"].startswith("/runs/")
+    assert {round(b["value"], 4) for b in context["overlay"]["baselines"]} == {
+        round(math.log(4), 4),
+        round(math.log(8), 4),
+    }
+
+
+def test_long_runs_are_thinned_to_a_few_hundred_points(classroom, student):
+    make_run(student, losses=falling(1000))
+    (curve,) = panel.context(classroom)["overlay"]["curves"]
+    assert len(curve["steps"]) <= panel.OVERLAY_POINTS + 1
+    assert curve["steps"][-1] == 1000
+
+
+def test_divergence_flags():
+    steady = [(i, 3 - i / 100) for i in range(0, 300, 5)]
+    assert panel.divergence(steady) == ""
+    rising = [(i, 1 + max(0, i - 50) / 50) for i in range(0, 300, 5)]
+    assert panel.divergence(rising).startswith("loss rising for")
+    assert panel.divergence([(1, 2.0), (2, None)]) == "NaN/inf loss"
+    assert panel.divergence([(1, 2.0), (2, float("inf"))]) == "NaN/inf loss"
+    assert panel.divergence([], error="loss became NaN at step 3") == "NaN/inf loss"
+    brief_bump = [(i, 2 + (0.5 if 100 < i < 130 else 0)) for i in range(0, 300, 5)]
+    assert panel.divergence(brief_bump) == ""
+
+
+def test_the_panel_page_flags_a_diverging_run(client, instructor, classroom, student):
+    make_run(student, losses=[1 + max(0, i - 20) / 20 for i in range(200)])
+    client.force_login(instructor)
+    body = client.get(reverse("classrooms:detail", args=[classroom.pk])).content.decode()
+    assert "loss rising for" in body and "1 flagged" in body
+    assert 'ws-connect="/ws/classrooms/' in body
+    data = body.split('id="overlay-data" type="application/json">')[1].split("</script>")[0]
+    assert json.loads(data)["curves"][0]["flag"].startswith("loss rising")
+
+
+def test_the_instructor_cancels_a_students_run(client, instructor, classroom, student):
+    run = make_run(student, status=Run.Status.QUEUED)
+    client.force_login(instructor)
+    response = client.post(
+        reverse("classrooms:cancel_run", args=[classroom.pk, run.pk]),
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200 and 'id="roster"' in response.content.decode()
+    run.refresh_from_db()
+    assert run.status == Run.Status.CANCELED
+    assert run.events.filter(kind="run.canceled").count() == 1
+
+
+def test_a_running_run_gets_the_cancel_flag(client, instructor, classroom, student):
+    run = make_run(student, losses=falling(3))
+    client.force_login(instructor)
+    client.post(reverse("classrooms:cancel_run", args=[classroom.pk, run.pk]))
+    run.refresh_from_db()
+    assert run.cancel_requested
+
+
+def test_cannot_cancel_a_run_outside_the_classroom(client, instructor, classroom, outsider):
+    run = make_run(outsider, status=Run.Status.QUEUED)
+    client.force_login(instructor)
+    response = client.post(reverse("classrooms:cancel_run", args=[classroom.pk, run.pk]))
+    assert response.status_code == 404
+    run.refresh_from_db()
+    assert run.status == Run.Status.QUEUED
+
+
+def test_choose_the_spotlight(client, instructor, classroom, student, outsider):
+    run = make_run(student, losses=falling(5))
+    client.force_login(instructor)
+    url = reverse("classrooms:choose_spotlight", args=[classroom.pk])
+    assert client.post(url, {"run": run.pk}).status_code == 302
+    classroom.refresh_from_db()
+    assert classroom.spotlight_run == run
+    stranger_run = make_run(outsider)
+    assert client.post(url, {"run": stranger_run.pk}).status_code == 404
+    assert client.post(url, {"run": "x"}).status_code == 400
+    classroom.refresh_from_db()
+    assert classroom.spotlight_run == run
+    body = client.get(reverse("classrooms:detail", args=[classroom.pk])).content.decode()
+    assert "on the spotlight" in body
+
+
+def test_the_spotlight_shows_the_run_to_who_may_see_it(
+    client, classroom, instructor, student, classmate
+):
+    run = make_run(student, losses=falling(5))
+    classroom.spotlight(run)
+    client.force_login(instructor)
+    body = client.get(reverse("classrooms:spotlight", args=[classroom.pk])).content.decode()
+    assert 'id="loss-canvas"' in body and f"run {run.pk}" in body
+    client.force_login(classmate)  # not shared with the class: not shown to a classmate
+    body = client.get(reverse("classrooms:spotlight", args=[classroom.pk])).content.decode()
+    assert 'id="loss-canvas"' not in body and "not shared with you" in body
+    Run.objects.filter(pk=run.pk).update(classroom=classroom)
+    body = client.get(reverse("classrooms:spotlight", args=[classroom.pk])).content.decode()
+    assert 'id="loss-canvas"' in body
+
+
+def test_the_spotlight_empty_state(client, classroom, instructor):
+    client.force_login(instructor)
+    body = client.get(reverse("classrooms:spotlight", args=[classroom.pk])).content.decode()
+    assert "Nothing on the spotlight yet" in body
+
+
+def test_compare_shows_config_diff_curves_and_samples(
+    client, instructor, classroom, student, classmate
+):
+    a = make_run(student, losses=falling(20))
+    b = make_run(classmate, losses=falling(30))
+    Run.objects.filter(pk=b.pk).update(config={**b.config, "seed": 9})
+    a.append_events([("sample.generated", 20, {"texts": ["abc", "zz"], "follows": [True, False]})])
+    client.force_login(instructor)
+    url = reverse("classrooms:compare") + f"?a={a.pk}&b={b.pk}&classroom={classroom.pk}"
+    response = client.get(url)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert '<tr class="differs"><th scope="row">seed</th>' in body
+    assert "1 of 2 follow the template" in body
+    script = body.split('id="compare-data" type="application/json">')[1]
+    data = json.loads(script.split("</script>")[0])
+    assert [len(c["steps"]) for c in data["curves"]] == [20, 30]
+    assert "back to the panel" in body
+
+
+def test_the_panel_has_a_compare_checkbox_beside_each_run(client, instructor, classroom, student):
+    runs = [make_run(student, losses=falling(5)), make_run(student, status=Run.Status.QUEUED)]
+    client.force_login(instructor)
+    body = client.get(reverse("classrooms:detail", args=[classroom.pk])).content.decode()
+    assert '<form id="compare-form" method="get" action="/classrooms/compare/"' in body
+    for run in runs:
+        (box,) = re.findall(rf'<input [^>]*id="compare-run-{run.pk}"[^>]*>', body)
+        assert 'type="checkbox"' in box and f'value="{run.pk}"' in box
+        assert 'name="run"' in box and 'form="compare-form"' in box and "hx-preserve" in box
+        assert f"Compare run {run.pk}" in body
+    # the pushed roster (and the cancel swap) keeps the boxes, with the same ids
+    roster = client.get(reverse("classrooms:roster", args=[classroom.pk])).content.decode()
+    assert f'id="compare-run-{runs[0].pk}"' in roster
+
+
+def test_compare_takes_the_two_ticked_runs(client, instructor, classroom, student, classmate):
+    a, b = make_run(student, losses=falling(5)), make_run(classmate, losses=falling(8))
+    client.force_login(instructor)
+    url = reverse("classrooms:compare") + f"?classroom={classroom.pk}&run={b.pk}&run={a.pk}"
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.context["a"] == b and response.context["b"] == a
+    assert "back to the panel" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ("?a=1", "Pick exactly two runs to compare (you picked 1)."),
+        ("", "Pick exactly two runs to compare."),
+        ("?run={a}", "Pick exactly two runs to compare (you picked 1)."),
+        ("?run={a}&run={b}&run={a}", "Pick exactly two runs to compare (you picked 3)."),
+        ("?run={a}&run=x", "Pick two runs to compare (their run numbers)."),
+        ("?a={a}&b={a}", "Pick two different runs (both were run {a})."),
+    ],
+)
+def test_compare_needs_exactly_two_different_runs(
+    client, instructor, classroom, student, query, message
+):
+    a, b = make_run(student, losses=falling(3)), make_run(student, losses=falling(3))
+    client.force_login(instructor)
+    query = query.format(a=a.pk, b=b.pk)
+    sep = "&" if query else "?"
+    response = client.get(reverse("classrooms:compare") + query + f"{sep}classroom={classroom.pk}")
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert message.format(a=a.pk) in body and 'role="alert"' in body
+    assert "back to the panel" in body
+
+
+def test_compare_says_which_run_the_viewer_may_not_see(
+    client, instructor, classroom, student, outsider
+):
+    mine, theirs = make_run(student, losses=falling(3)), make_run(outsider, losses=falling(3))
+    client.force_login(instructor)
+    url = reverse("classrooms:compare") + f"?run={mine.pk}&run={theirs.pk}"
+    response = client.get(url)
+    assert response.status_code == 404
+    assert f"There is no run {theirs.pk} that you may see." in response.content.decode()
+    response = client.get(reverse("classrooms:compare") + "?run=999998&run=999999")
+    assert response.status_code == 404
+    assert "There is no run 999998 and run 999999 that you may see." in response.content.decode()
+
+
+def test_a_live_socket_reads_only_new_steps_and_draws_the_same(
+    classroom, student, django_assert_max_num_queries
+):
+    run = make_run(student, losses=falling(300))
+    cache = {}
+    panel.overlay(panel.roster(classroom), cache)
+    more = [("step", i, {"step": i, "loss": 0.5}) for i in range(301, 601)]
+    run.append_events(more, current_step=600)
+    live = panel.overlay(panel.roster(classroom), cache)
+    fresh = panel.overlay(panel.roster(classroom))
+    assert live == fresh
+    assert live["curves"][0]["steps"][-1] == 600

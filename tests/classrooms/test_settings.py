@@ -1,0 +1,124 @@
+import pytest
+from django.test import override_settings
+from django.urls import reverse
+
+from classrooms.models import Classroom
+from classrooms.policy import run_policy_for
+from packs_app.models import Pack
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def packs():
+    return [
+        Pack.objects.create(slug="abc", title="ABC", teaches="t", text="abc\nabd"),
+        Pack.objects.create(slug="xyz", title="XYZ", teaches="t", text="xyz\nxyy"),
+    ]
+
+
+def post_settings(client, classroom, **rules):
+    data = {"about-name": classroom.name, "about-description": "", "rules-max_active_runs": 3}
+    data.update({f"rules-{k}": v for k, v in rules.items()})
+    return client.post(reverse("classrooms:edit", args=[classroom.pk]), data)
+
+
+def test_create_a_classroom(client, instructor):
+    client.force_login(instructor)
+    response = client.post(reverse("classrooms:new"), {"name": "Tuesday", "description": "x"})
+    room = Classroom.objects.get(name="Tuesday")
+    assert response.status_code == 302 and room.instructor == instructor
+    assert len(room.join_code) == 6 and room.join_open and room.max_active_runs == 3
+
+
+def test_create_without_a_name_is_a_400(client, instructor):
+    client.force_login(instructor)
+    response = client.post(reverse("classrooms:new"), {"name": ""})
+    assert response.status_code == 400
+    assert not Classroom.objects.exists()
+
+
+def test_save_packs_defaults_locks_and_limit(client, instructor, classroom, student, packs):
+    client.force_login(instructor)
+    response = post_settings(
+        client,
+        classroom,
+        offered_packs=[packs[0].pk],
+        max_active_runs=2,
+        config_seed=7,
+        config_n_embd=32,
+        config_n_head=4,
+        locked_fields=["seed", "n_embd"],
+    )
+    assert response.status_code == 302
+    classroom.refresh_from_db()
+    assert classroom.default_config == {"seed": 7, "n_embd": 32, "n_head": 4}
+    assert classroom.locked_fields == ["n_embd", "seed"]
+    assert classroom.max_active_runs == 2
+    policy = run_policy_for(student, classroom)
+    assert list(policy.offered_packs) == [packs[0]]
+    assert policy.lock({"seed": 1, "n_embd": 16, "n_head": 2}) == {
+        "seed": 7,
+        "n_embd": 32,
+        "n_head": 2,
+    }
+    assert policy.errors(packs[1], {"seed": 1}) == {
+        "pack": "XYZ is not offered in Lesson 1.",
+        "seed": "The seed is fixed at 7 in Lesson 1.",
+    }
+    assert "__all__" in policy.errors(packs[0], {"seed": 7}, active_runs=2)
+    assert policy.errors(packs[0], {"seed": 7}, active_runs=1) == {}
+
+
+@pytest.mark.parametrize(
+    "rules, message",
+    [
+        ({"max_active_runs": 4}, "at most 3 active runs"),
+        ({"max_active_runs": 0}, "greater than or equal to 1"),
+        ({"locked_fields": ["seed"]}, "Give the seed a default before locking it"),
+        ({"config_n_embd": 500}, "Must be between 4 and 64"),
+        ({"config_n_embd": 30, "config_n_head": 4}, "must divide the embedding size"),
+        ({"config_learning_rate": 5}, "Must be between"),
+    ],
+)
+def test_invalid_settings_are_a_400_and_change_nothing(
+    client, instructor, classroom, rules, message
+):
+    client.force_login(instructor)
+    response = post_settings(client, classroom, **rules)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    classroom.refresh_from_db()
+    assert classroom.default_config == {} and classroom.locked_fields == []
+    assert classroom.max_active_runs == 3
+
+
+@override_settings(LAB_MAX_ACTIVE_RUNS=2)
+def test_the_limit_never_exceeds_the_site_maximum(classroom, student):
+    classroom.max_active_runs = 3
+    classroom.save()
+    assert run_policy_for(student, classroom).max_active_runs == 2
+    assert run_policy_for(student, None).max_active_runs == 2
+
+
+def test_policy_refuses_a_stranger(classroom, outsider):
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        run_policy_for(outsider, classroom)
+
+
+def test_no_packs_ticked_means_every_enabled_pack(classroom, student, packs):
+    packs[1].enabled = False
+    packs[1].save()
+    assert list(run_policy_for(student, classroom).offered_packs) == [packs[0]]
+
+
+def test_the_student_page_shows_the_rules(client, classroom, student, packs):
+    classroom.default_config = {"seed": 3}
+    classroom.locked_fields = ["seed"]
+    classroom.save()
+    client.force_login(student)
+    body = client.get(reverse("classrooms:detail", args=[classroom.pk])).content.decode()
+    assert "seed 3" in body and "up to <strong>3</strong>" in body
+    assert f"?classroom={classroom.pk}" in body

@@ -1,0 +1,48 @@
+"""At most LAB_MAX_ACTIVE_RUNS runs queued or running per student; the next is refused
+with a message and 409, and nothing is stored. (Simultaneous starts: tests/reliability.)"""
+
+from django.urls import reverse
+
+from runs.models import Run
+from tests.runs.conftest import TINY
+
+
+def post_new_run(client, pack, **overrides):
+    return client.post(reverse("runs:new"), {"pack": pack.slug, **TINY, **overrides})
+
+
+def test_fourth_active_run_is_refused(client, student, pack, start_run, settings):
+    settings.LAB_MAX_ACTIVE_RUNS = 3
+    for _ in range(3):
+        start_run(student)
+    client.force_login(student)
+    response = post_new_run(client, pack)
+    assert response.status_code == 409
+    assert b"You already have 3 runs queued or running; the limit is 3" in response.content
+    assert Run.objects.filter(owner=student).count() == 3
+
+
+def test_finished_runs_do_not_count(client, student, pack, start_run, settings):
+    settings.LAB_MAX_ACTIVE_RUNS = 3
+    runs = [start_run(student) for _ in range(3)]
+    runs[0].request_cancel()
+    client.force_login(student)
+    assert post_new_run(client, pack).status_code == 302
+    assert Run.objects.filter(owner=student).active().count() == 3
+
+
+def test_the_limit_is_per_student(client, student, classmate, pack, start_run, settings):
+    settings.LAB_MAX_ACTIVE_RUNS = 1
+    start_run(student)
+    client.force_login(classmate)
+    assert post_new_run(client, pack).status_code == 302
+
+
+def test_htmx_refusal_swaps_the_form_with_the_message(client, student, pack, start_run, settings):
+    settings.LAB_MAX_ACTIVE_RUNS = 1
+    start_run(student)
+    client.force_login(student)
+    response = client.post(reverse("runs:new"), {"pack": pack.slug, **TINY}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert html.lstrip().startswith("<form") and 'id="run-form-errors"' in html
