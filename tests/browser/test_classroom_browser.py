@@ -101,10 +101,17 @@ def test_a_lesson_with_an_instructor_and_two_students(new_page, lab_server):
     teacher.get_by_label(f"Compare run {alan_run}").focus()
     teacher.keyboard.press("Space")
     assert compare_button.is_enabled()
-    steps_before = teacher.locator(f"#roster-run-{alan_run} .step").inner_text()
-    teacher.wait_for_function(
-        f"() => document.querySelector('#roster-run-{alan_run} .step')?.textContent"
-        f" !== {steps_before!r}",
+    row_state = f"""() => {{
+        const row = document.querySelector('#roster-run-{alan_run}');
+        return [row.querySelector('.step').textContent, row.dataset.status];
+    }}"""
+    steps_before, status_before = teacher.evaluate(row_state)
+    teacher.wait_for_function(  # a push after the ticks: the step moved, or the run ended
+        f"""() => {{
+            const row = document.querySelector('#roster-run-{alan_run}');
+            return row && (row.querySelector('.step')?.textContent !== {steps_before!r}
+                           || row.dataset.status !== {status_before!r});
+        }}""",
         timeout=30_000,
     )
     for run_id in (ada_run, alan_run):
