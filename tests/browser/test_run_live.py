@@ -17,11 +17,11 @@ CONFIG = {
     "n_head": "8",
     "n_layer": "2",
     "block_size": "64",
-    "num_steps": "300",
+    "num_steps": "600",
     "sample_count": "5",
-    "sample_interval": "100",
+    "sample_interval": "200",
 }
-NUM_STEPS = 300
+NUM_STEPS = 600
 
 STATE = """() => ({
     status: document.getElementById("run-status").dataset.status,
@@ -116,7 +116,7 @@ def test_watch_a_run_learn_scrub_back_and_see_it_complete(page, new_page, lab_se
     # samples: three batches of five arrived over the socket, newest on top, none twice
     samples = page.locator("#run-samples-list li")
     assert samples.count() == 15
-    assert "step 300" in samples.first.inner_text() and "step 100" in samples.last.inner_text()
+    assert "step 600" in samples.first.inner_text() and "step 200" in samples.last.inner_text()
     assert re.search(r"\d+ of 5 follow the template", page.locator("#run-samples").inner_text())
     screenshot(page, "run-complete")
 
