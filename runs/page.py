@@ -318,6 +318,8 @@ def attention_heads(attn_weights):
 def format_duration(seconds):
     if seconds is None:
         return "–"
+    if seconds < 10:  # runs last seconds: tenths matter here
+        return f"{seconds:.1f} s"
     seconds = int(seconds)
     if seconds < 60:
         return f"{seconds} s"

@@ -321,9 +321,11 @@ def test_series_json_is_compact():
 
 
 def test_format_duration():
-    assert [page.format_duration(s) for s in (None, 5.2, 65, 3725)] == [
+    assert [page.format_duration(s) for s in (None, 0.64, 5.2, 12.7, 65, 3725)] == [
         "–",
-        "5 s",
+        "0.6 s",
+        "5.2 s",
+        "12 s",
         "1:05",
         "1:02:05",
     ]
