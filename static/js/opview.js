@@ -157,6 +157,27 @@
     });
   }
 
+  // --- fit width: the whole graph scaled into its box, remembered in this browser ------------
+  function fitChosen() {
+    try { return window.localStorage.getItem("microlab.opFit") === "1"; } catch (e) { return false; }
+  }
+
+  function applyFit() {
+    var on = fitChosen();
+    var wrap = document.querySelector(".op-graph-wrap");
+    if (wrap) wrap.classList.toggle("fit", on);
+    var button = document.getElementById("op-fit");
+    if (button) button.setAttribute("aria-pressed", on ? "true" : "false");
+  }
+
+  function toggleFit() {
+    try { window.localStorage.setItem("microlab.opFit", fitChosen() ? "0" : "1"); } catch (e) { /* private mode */ }
+    applyFit();
+    var state = document.getElementById("op-state");
+    var node = state && state.dataset.current && document.getElementById("opnode-" + state.dataset.current);
+    if (node) centerInGraph(node);
+  }
+
   // --- play --------------------------------------------------------------------------------
   var playing = false, timer = null;
 
@@ -198,6 +219,7 @@
 
   document.addEventListener("click", function (ev) {
     if (ev.target.closest && ev.target.closest("#op-play")) setPlaying(!playing);
+    if (ev.target.closest && ev.target.closest("#op-fit")) toggleFit();
     // the side panel is swapped whole: a keyboard user keeps focus on the head picker
     if (ev.target.closest && ev.target.closest(".op-head-pick button")) refocusHead = true;
   });
@@ -221,6 +243,7 @@
   document.addEventListener("htmx:afterSettle", function (ev) {
     if (!document.getElementById("opview")) return;
     keepSpeed(document);
+    applyFit();
     applyState();
     drawAll(document);
     var button = document.getElementById("op-play");
@@ -246,6 +269,7 @@
     if (tag === "input" || tag === "textarea" || tag === "select") return;
     // Space / Enter on a head button presses it (not Play)
     if ((ev.key === " " || ev.key === "Enter") && ev.target.closest && ev.target.closest(".op-head-pick")) return;
+    if (ev.key === "f") { ev.preventDefault(); toggleFit(); return; }
     var id = { ArrowRight: "op-step", ArrowLeft: "op-back", r: "op-reset", Home: "op-reset", " ": "op-play" }[ev.key];
     if (ev.key === "Enter" && ev.target.classList && ev.target.classList.contains("opnode")) {
       ev.target.dispatchEvent(new MouseEvent("click", { bubbles: true }));
@@ -260,6 +284,7 @@
 
   function init() {
     if (!document.getElementById("opview")) return;
+    applyFit();
     drawAll(document);
     applyState();
   }

@@ -228,3 +228,25 @@ def test_step_through_a_tokens_backward_pass(page, lab_server):
     # the state lives in the address: a fresh load of it shows the same op
     page.goto(f"{ops_url}?op={k}")
     assert page.evaluate(STATE)["current"] == weights_node
+
+    # "Fit width" (button or f) scales the whole graph into its box; a reload keeps it
+    natural = float(page.locator("#op-graph").get_attribute("width"))
+    fitted = """() => {
+        const wrap = document.querySelector(".op-graph-wrap");
+        const pad = parseFloat(getComputedStyle(wrap).paddingLeft) * 2;
+        return {fit: wrap.classList.contains("fit"), inner: wrap.clientWidth - pad,
+                drawn: document.getElementById("op-graph").getBoundingClientRect().width,
+                sideways: wrap.scrollWidth > wrap.clientWidth + 1};
+    }"""
+    assert not page.evaluate(fitted)["fit"]
+    page.keyboard.press("f")
+    assert page.locator("#op-fit").get_attribute("aria-pressed") == "true"
+    fit = page.evaluate(fitted)
+    assert fit["fit"] and not fit["sideways"]
+    assert fit["drawn"] == pytest.approx(fit["inner"], abs=2) and fit["drawn"] != natural
+    screenshot(page, "opview-fit-width")
+    page.reload()
+    assert page.evaluate(fitted)["fit"]
+    page.locator("#op-fit").click()
+    assert page.locator("#op-fit").get_attribute("aria-pressed") == "false"
+    assert page.evaluate(fitted)["drawn"] == pytest.approx(natural, abs=1)
