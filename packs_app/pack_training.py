@@ -6,10 +6,15 @@ import math
 import time
 from dataclasses import dataclass
 
+import numpy as np
+
 from engine import Trainer
 from packs_app.sources import adherence
 
 REPORT_SAMPLES = 20
+# 20 samples judge a pack coarsely (one sample is 5%); pack_report also shows the share over
+# this many more, drawn from the same trained model, as the steadier figure beside it.
+WIDE_SAMPLES = 200
 LOSS_WINDOW = 50  # one document per step is noisy: losses are averaged over a window
 
 
@@ -23,15 +28,18 @@ class PackResult:
     samples: list
     adherent: int
     seconds: float
+    wide_adherent: int = 0
+    wide_count: int = 0
 
     @property
     def adherence(self):
         return self.adherent / len(self.samples) if self.samples else 0.0
 
 
-def train(slug, documents, pattern, config, *, num_steps=None, sample_count=None):
+def train(slug, documents, pattern, config, *, num_steps=None, sample_count=None, wide=0):
     """Train on `documents` with `config` (a recommended config), as a run would, and
-    return the samples of the last step (`sample_count` of them; default the config's)."""
+    return the samples of the last step (`sample_count` of them; default the config's);
+    with `wide`, also how many of `wide` further samples follow the template."""
     settings = {**config, "capture": False}
     if num_steps is not None:
         settings["num_steps"] = num_steps
@@ -43,6 +51,8 @@ def train(slug, documents, pattern, config, *, num_steps=None, sample_count=None
     losses = [record.loss for record in records]
     samples = records[-1].samples or []
     seconds = time.perf_counter() - started
+    rng = np.random.default_rng([trainer.seed, trainer.step_count, 3])  # not the run's own
+    more = trainer.sample(wide, rng=rng) if wide else []
     window = min(LOSS_WINDOW, max(1, len(losses) // 4))
     return PackResult(
         slug=slug,
@@ -53,6 +63,8 @@ def train(slug, documents, pattern, config, *, num_steps=None, sample_count=None
         samples=samples,
         adherent=adherence(pattern, samples)[0],
         seconds=seconds,
+        wide_adherent=adherence(pattern, more)[0] if more else 0,
+        wide_count=len(more),
     )
 
 

@@ -48,3 +48,6 @@ def test_pack_report_meets_the_target(capsys):
         "arithmetic",
         "json",
     ]
+    # the steadier figure, over 200 more samples per pack, clears the target too
+    wide = [float(re.search(r" (\d+\.\d)% ", row).group(1)) for row in rows]
+    assert len(wide) == 6 and min(wide) >= 90.0, wide
