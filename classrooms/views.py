@@ -140,6 +140,8 @@ def remove_student(request, classroom_id, student_id):
     membership = get_object_or_404(Membership, classroom=classroom, student_id=student_id)
     student = membership.student
     classroom.remove(student)
+    if request.htmx:
+        return render(request, "classrooms/panel.html#roster", panel.context(classroom))
     messages.success(request, f"{student.username} was removed from {classroom.name}.")
     return redirect("classrooms:detail", classroom.pk)
 

@@ -175,3 +175,12 @@ def test_a_lesson_with_an_instructor_and_two_students(new_page, lab_server):
     teacher.wait_for_url(re.compile(r"/classrooms/compare/\?"))
     assert teacher.get_by_role("heading", name=re.compile(f"Run {ada_run} vs run")).is_visible()
     screenshot(teacher, "classroom-compare")
+
+    # the instructor removes a student from the live panel (the roster came over the socket)
+    teacher.goto(f"/classrooms/{classroom_id}/")
+    teacher.once("dialog", lambda dialog: dialog.accept())
+    teacher.locator("tr[data-student='alan']").get_by_role("button", name="Remove").click()
+    teacher.locator("tr[data-student='alan']").wait_for(state="detached")
+    assert teacher.locator("tr[data-student='ada']").count() == 1
+    alan.goto(f"/classrooms/{classroom_id}/")
+    assert alan.locator("h1").inner_text() != "Tuesday lesson"  # no longer his classroom

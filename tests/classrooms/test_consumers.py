@@ -48,6 +48,10 @@ def test_the_instructor_gets_the_whole_panel_on_connect(client, instructor, clas
     for part in ('id="roster"', 'id="overlay"', 'id="funnel"', 'hx-swap-oob="true"'):
         assert part in html
     assert "student" in html
+    # a pushed fragment cannot carry a CSRF token: its POSTs go through htmx, whose header
+    # comes from the page's <body hx-headers>
+    assert 'method="post"' not in html
+    assert 'hx-post="/classrooms/' in html and ">Remove</button>" in html
 
 
 @pytest.mark.parametrize(

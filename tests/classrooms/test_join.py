@@ -117,6 +117,14 @@ def test_remove_a_student_and_their_shared_runs_are_unshared(client, instructor,
     run.refresh_from_db()
     assert not room.has_member(student)
     assert run.classroom is None and room.spotlight_run is None
+    # from the panel (htmx): the roster comes back without them
+    room.join(student)
+    response = client.post(
+        reverse("classrooms:remove_student", args=[room.pk, student.pk]), HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200 and 'id="roster"' in response.content.decode()
+    assert f'data-student="{student.username}"' not in response.content.decode()
+    assert not room.has_member(student)
     # removing someone who is not in it is a 404
     response = client.post(reverse("classrooms:remove_student", args=[room.pk, student.pk]))
     assert response.status_code == 404
