@@ -16,9 +16,16 @@ from runs.models import Kind, Run, RunEvent
 
 RECENT_PER_STUDENT = 3  # finished runs listed under each student
 OVERLAY_POINTS = 150  # points per curve on the class overlay (the stored series is thinned)
-RISING_STEPS = 100  # "loss rising for long": this many steps above its best
-RISING_MARGIN = 0.10  # ... by at least 10% (and 0.05 nats)
-SMOOTHING = 5  # points in the moving average the flag looks at
+# "Loss rising for long": the loss, averaged over about SMOOTHING_STEPS steps, has stayed
+# above its best by RISING_MARGIN (and at least RISING_NATS) for RISING_STEPS steps. One
+# document a step makes single losses noisy; tuned so that no built-in pack's recommended
+# run is flagged (three seeds, checked every 25 steps) while a learning rate of 1.0 is
+# flagged by step 175.
+SMOOTHING_STEPS = 100
+RISING_STEPS = 150
+RISING_MARGIN = 0.25
+RISING_NATS = 0.1
+SMOOTHING = 5  # ... and at least this many (thinned) points in the average
 
 
 def student_colour(index):
@@ -158,12 +165,14 @@ def divergence(points, *, error=""):
     if len(points) < SMOOTHING * 2:
         return ""
     losses = [loss for _, loss in points]
-    windows = [losses[max(0, i - SMOOTHING + 1) : i + 1] for i in range(len(losses))]
+    stride = max(1, (points[-1][0] - points[0][0]) / (len(points) - 1))  # steps per point
+    width = max(SMOOTHING, math.ceil(SMOOTHING_STEPS / stride))
+    windows = [losses[max(0, i - width + 1) : i + 1] for i in range(len(losses))]
     smooth = [sum(window) / len(window) for window in windows]
     best_at = min(range(len(smooth)), key=smooth.__getitem__)
     best, now = smooth[best_at], smooth[-1]
     risen_for = points[-1][0] - points[best_at][0]
-    if risen_for >= RISING_STEPS and now > best + max(0.05, RISING_MARGIN * best):
+    if risen_for >= RISING_STEPS and now > best + max(RISING_NATS, RISING_MARGIN * best):
         return f"loss rising for {risen_for} steps"
     return ""
 

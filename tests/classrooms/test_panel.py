@@ -1,5 +1,6 @@
 import json
 import math
+import random
 import re
 
 import pytest
@@ -57,6 +58,23 @@ def test_divergence_flags():
     assert panel.divergence([], error="loss became NaN at step 3") == "NaN/inf loss"
     brief_bump = [(i, 2 + (0.5 if 100 < i < 130 else 0)) for i in range(0, 300, 5)]
     assert panel.divergence(brief_bump) == ""
+
+
+def healthy_but_noisy(seed, steps=1200, stride=8):
+    """A run that learns (3.2 down to 0.6) with the noise of one document a step: each
+    loss within ±35% of the trend, as the panel's thinned points see it."""
+    rng = random.Random(seed)
+    return [
+        (step, (0.6 + 2.6 * math.exp(-step / 120)) * rng.uniform(0.65, 1.35))
+        for step in [1, *range(stride, steps + 1, stride)]
+    ]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_noise_is_not_divergence(seed):
+    points = healthy_but_noisy(seed)
+    for upto in range(10, len(points) + 1):  # as the panel sees the run, push by push
+        assert panel.divergence(points[:upto]) == "", (seed, points[upto - 1])
 
 
 def test_the_panel_page_flags_a_diverging_run(client, instructor, classroom, student):
@@ -233,3 +251,17 @@ def test_a_live_socket_reads_only_new_steps_and_draws_the_same(
     fresh = panel.overlay(panel.roster(classroom))
     assert live == fresh
     assert live["curves"][0]["steps"][-1] == 600
+
+
+def test_the_roster_shows_a_finished_runs_final_loss_and_a_live_runs_latest(
+    client, instructor, classroom, student
+):
+    done = make_run(student, losses=[3.0, 2.0, 0.9], status=Run.Status.COMPLETED)
+    Run.objects.filter(pk=done.pk).update(final_loss=1.234)  # the mean of the last steps
+    live = make_run(student, losses=[3.0, 2.5])
+    client.force_login(instructor)
+    html = client.get(reverse("classrooms:detail", args=[classroom.pk])).content.decode()
+    done_row = re.search(rf'id="roster-run-{done.pk}".*?</li>', html, re.S).group(0)
+    live_row = re.search(rf'id="roster-run-{live.pk}".*?</li>', html, re.S).group(0)
+    assert "loss 1.234" in done_row and "loss 0.900" not in done_row
+    assert "loss 2.500" in live_row
