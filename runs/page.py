@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET
 from django_htmx.http import replace_url
 
 from engine.record import rounded
-from runs.models import Kind, Run, RunEvent
+from runs.models import TERMINAL_KINDS, Kind, Run, RunEvent
 from runs.permissions import can_cancel
 
 # How whitespace shows in the token strip, the top-k bars and the heatmap labels; BOS is
@@ -136,7 +136,8 @@ def render_live(run, since=None):
         if delta["step"]:
             context["series_json"] = series_json(delta)
             parts.append(render_to_string("runs/detail.html#series_delta", context))
-    if Kind.SNAPSHOT in changed:
+    # a new snapshot, or the end of the run ("Following live" becomes "Last snapshot")
+    if Kind.SNAPSHOT in changed or changed.intersection(TERMINAL_KINDS):
         context.update(snapshot_context(run, following=True))
         parts.append(render_to_string("runs/detail.html#scrubber", context))
         parts.append(render_to_string("runs/detail.html#snapshot", context))

@@ -214,6 +214,21 @@ def test_a_push_after_seq_sends_only_what_changed(running_run):
     assert "run-samples" in ids_of(first_samples)
 
 
+def test_the_push_at_a_cancel_ends_following_live(running_run):
+    run, seq_of_step = running_run(until=25)
+    live = page.render_live(run, since=seq_of_step[19])
+    assert "Following live:" in live
+    run.request_cancel()
+    run.finish(Kind.CANCELED, data={"step": 25})
+    run = Run.objects.select_related("pack", "upload").get(pk=run.pk)
+    pushed = page.render_live(run, since=seq_of_step[25])  # only the terminal event is new
+    assert "run-snapshot-view" in ids_of(pushed)
+    view = re.sub(r"\s+", " ", pushed)
+    assert "Following live" not in view and "live-dot" not in view
+    assert "Last snapshot: step <strong>20</strong>" in view
+    assert "the run stopped at step 25, before its next snapshot" in view
+
+
 def test_a_push_stops_at_the_runs_last_seq(running_run):
     """Events stored after the run row was read wait for the next push (which starts at
     that row's last_seq), so none is sent twice or skipped."""
