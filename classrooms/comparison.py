@@ -72,12 +72,19 @@ def context(a, b, *, step=None, layer=None, head=None):
                 "dash": index == 1,  # so two identical curves both show
             }
         )
-    baselines = {r.vocab_size: r.baseline_loss for r in (a, b) if r.vocab_size}
+    baselines = {}  # vocabulary size -> (ln V, the runs with it)
+    for run in (a, b):
+        if run.vocab_size:
+            baselines.setdefault(run.vocab_size, (run.baseline_loss, []))[1].append(run.pk)
     overlay = {
         "curves": curves,
         "baselines": [
-            {"value": value, "label": f"ln({size}) random guess"}
-            for size, value in sorted(baselines.items())
+            {
+                "value": value,
+                "label": f"ln({size}) random guess"
+                + (f" (run {' and '.join(map(str, runs))})" if len(baselines) > 1 else ""),
+            }
+            for size, (value, runs) in sorted(baselines.items())
         ],
     }
     common = sorted(set(a.snapshot_steps()) & set(b.snapshot_steps()))

@@ -172,7 +172,16 @@ def test_compare_shows_config_diff_curves_and_samples(
     script = body.split('id="compare-data" type="application/json">')[1]
     data = json.loads(script.split("</script>")[0])
     assert [len(c["steps"]) for c in data["curves"]] == [20, 30]
+    assert [line["label"] for line in data["baselines"]] == ["ln(4) random guess"]  # one vocab
     assert "back to the panel" in body
+    # two vocabularies: each random-guess line names its run
+    Run.objects.filter(pk=b.pk).update(vocab="abcdefg")
+    script = client.get(url).content.decode().split('id="compare-data" type="application/json">')[1]
+    data = json.loads(script.split("</script>")[0])
+    assert [line["label"] for line in data["baselines"]] == [
+        f"ln(4) random guess (run {a.pk})",
+        f"ln(8) random guess (run {b.pk})",
+    ]
 
 
 def test_the_panel_has_a_compare_checkbox_beside_each_run(client, instructor, classroom, student):

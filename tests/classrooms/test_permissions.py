@@ -98,6 +98,7 @@ def test_instructor_list_shows_taught_classrooms(client, instructor, classroom, 
     body = client.get(reverse("classrooms:list")).content.decode()
     assert "Classrooms you teach" in body and "Lesson 1" in body
     assert classroom.join_code in body and "Another lesson" not in body
+    assert "You are not in a classroom yet" not in body  # that nudge is for students
 
 
 @pytest.mark.parametrize("person", ["student", "outsider"])
