@@ -205,14 +205,18 @@ def series_json(series):
 def samples_context(run, upto_step=None, steps=None):
     """The newest SAMPLES_SHOWN samples (those of `steps` only, or up to `upto_step`) and
     the template headline of the newest batch."""
+    every = run.samples()
     samples = [
         sample
-        for sample in run.samples()
+        for sample in every
         if (steps is None or sample["step"] in steps)
         and (upto_step is None or sample["step"] <= upto_step)
     ]
     follow_count, sample_count = run.adherence()
+    newest_step = every[0]["step"] if every else None
+    newest = [sample["text"] for sample in every if sample["step"] == newest_step]
     return {
+        "correct_count": correct_count(run, newest) if sample_count else None,
         "samples": samples[:SAMPLES_SHOWN],
         "samples_shown": SAMPLES_SHOWN,
         "samples_hidden": max(0, len(samples) - SAMPLES_SHOWN),
@@ -220,6 +224,18 @@ def samples_context(run, upto_step=None, steps=None):
         "sample_count": sample_count,
         "adherence_pattern": run.adherence_pattern,
     }
+
+
+def correct_count(run, texts):
+    """How many of `texts` are also right by the meaning of a built-in pack (legal chess
+    moves, right sums, known tables...), beyond following its template; None for packs
+    without such a check (custom packs, uploads)."""
+    from packs_app.builtin import BUILTIN_PACKS
+
+    spec = BUILTIN_PACKS.get(run.pack.slug) if run.pack_id and run.pack.builtin else None
+    if spec is None:
+        return None
+    return sum(spec.is_valid_line(text) for text in texts)
 
 
 def snapshot_context(run, step=None, pos=None, following=True):

@@ -229,6 +229,27 @@ def test_the_push_at_a_cancel_ends_following_live(running_run):
     assert "the run stopped at step 25, before its next snapshot" in view
 
 
+def test_a_builtin_packs_samples_also_say_how_many_are_correct(client, student, start_run):
+    from packs_app.models import Pack
+
+    Pack.objects.load_builtins()
+    run = start_run(student)
+    run.pack = Pack.objects.get(slug="arithmetic")
+    run.save()
+    batch = {"texts": ["1+2=3", "1+2=4", "1+"], "follows": [True, True, False]}
+    run.append_events([(Kind.SAMPLES, 10, batch)], current_step=10)
+    context = page.samples_context(run)
+    assert (context["follow_count"], context["sample_count"]) == (2, 3)
+    assert context["correct_count"] == 1  # 1+2=4 has the form, not the meaning
+    client.force_login(student)
+    html = re.sub(r"\s+", " ", client.get(reverse("runs:detail", args=[run.pk])).content.decode())
+    assert "<strong>2 of 3</strong> follow the template · <strong>1</strong>" in html
+    # a custom pack has no such check
+    run.pack = Pack.objects.exclude(builtin=True).first()
+    run.save()
+    assert page.samples_context(run)["correct_count"] is None
+
+
 def test_a_push_stops_at_the_runs_last_seq(running_run):
     """Events stored after the run row was read wait for the next push (which starts at
     that row's last_seq), so none is sent twice or skipped."""
