@@ -183,7 +183,7 @@ def cancel_run(request, classroom_id, run_id):
     if not can_cancel(request.user, run):
         raise PermissionDenied("You cannot cancel this run.")
     if run.is_active:
-        run.request_cancel()
+        run.request_cancel(by=request.user)
     if request.htmx:
         return render(request, "classrooms/panel.html#roster", panel.context(classroom))
     messages.success(request, f"Run {run.pk} is canceled.")

@@ -138,6 +138,8 @@ class Run(models.Model):
     dispatched_at = models.DateTimeField(null=True, blank=True)
     vocab = models.TextField(blank=True, help_text="The corpus characters (BOS not included).")
     cancel_requested = models.BooleanField(default=False)
+    # who canceled, when it was not the owner ("Canceled by your instructor, …"); shown on the run
+    canceled_by_note = models.CharField(max_length=200, blank=True, default="")
     last_seq = models.PositiveIntegerField(default=0, help_text="seq of the newest event")
 
     objects = RunQuerySet.as_manager()
@@ -371,14 +373,20 @@ class Run(models.Model):
         self.wake()
         return True
 
-    def request_cancel(self):
+    def request_cancel(self, by=None):
         """Cancel: a queued run ends now; a running one gets the flag its trainer reads at its
-        next write (within one flush). Returns the status after the request."""
+        next write (within one flush). When `by` is not the owner (their instructor), the run
+        says who canceled it. Returns the status after the request."""
+        note = ""
+        if by is not None and by.pk != self.owner_id:
+            note = f"Canceled by the instructor, {by.username}."
         with transaction.atomic():
             locked = Run.objects.select_for_update().only("status").get(pk=self.pk)
             running = locked.status == self.Status.RUNNING
-            if running:
-                Run.objects.filter(pk=self.pk).update(cancel_requested=True)
+            if running or locked.status == self.Status.QUEUED:
+                Run.objects.filter(pk=self.pk).update(
+                    cancel_requested=running, canceled_by_note=note[:200]
+                )
         if locked.status == self.Status.QUEUED:
             self.finish(Kind.CANCELED, data={"step": 0, "reason": "canceled before it started"})
         elif running:

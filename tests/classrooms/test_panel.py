@@ -98,6 +98,10 @@ def test_the_instructor_cancels_a_students_run(client, instructor, classroom, st
     run.refresh_from_db()
     assert run.status == Run.Status.CANCELED
     assert run.events.filter(kind="run.canceled").count() == 1
+    # the student's run page says who canceled it
+    client.force_login(student)
+    html = client.get(reverse("runs:detail", args=[run.pk])).content.decode()
+    assert f"Canceled by the instructor, {instructor.username}." in html
 
 
 def test_a_running_run_gets_the_cancel_flag(client, instructor, classroom, student):

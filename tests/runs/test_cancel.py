@@ -107,3 +107,12 @@ def test_cancel_needs_post(client, student, start_run):
     run = start_run(student)
     client.force_login(student)
     assert client.get(cancel_url(run)).status_code == 405
+
+
+def test_the_owners_own_cancel_needs_no_note(client, student, start_run):
+    run = start_run(student)
+    client.force_login(student)
+    client.post(cancel_url(run))
+    run.refresh_from_db()
+    assert run.status == Run.Status.CANCELED and run.canceled_by_note == ""
+    assert "Canceled by" not in client.get(reverse("runs:detail", args=[run.pk])).content.decode()
