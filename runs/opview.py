@@ -593,7 +593,7 @@ def node_svg(v, pos):
     if v["bi"] is not None:
         attrs += (
             f' data-bi="{v["bi"]}" data-grad-norm="{v["grad_norm"]:.6g}" hx-get="{v["jump"]}"'
-            ' hx-target="#op-side" hx-swap="outerHTML" hx-push-url="true" tabindex="0"'
+            ' hx-target="#op-side" hx-swap="outerHTML" hx-replace-url="true" tabindex="0"'
             f' role="button" aria-label="{label}: jump here in the backward pass"'
         )
     parts = [

@@ -1,5 +1,6 @@
 // Upload page: drop a .txt file on the box to fill the file input (which still works by
-// keyboard and click), and say which file is chosen. The server checks every rule.
+// keyboard and click), and say which file is chosen. The server checks every rule; after a
+// refusal, focus goes to the field, described by the message.
 (() => {
   const zone = document.querySelector("[data-dropzone]");
   if (!zone) return;
@@ -29,4 +30,15 @@
     }
   });
   input.addEventListener("change", describe);
+
+  // A refused upload comes back as a new page with the message beside the field: focus the
+  // field and have it name the message as its description, so a screen reader reads both.
+  const error = zone.querySelector(".has-error .error");
+  if (error) {
+    const described = (input.getAttribute("aria-describedby") || "").split(" ")
+      .filter((id) => id && document.getElementById(id));
+    if (!described.includes(error.id)) described.unshift(error.id);
+    input.setAttribute("aria-describedby", described.join(" "));
+    input.focus();
+  }
 })();

@@ -41,6 +41,12 @@ GRAPH = """() => {
     return {nodes, edges, order: document.getElementById("opview").dataset.order.split(" ")};
 }"""
 
+# The toolbar's height and where the graph starts: neither may move as the counter grows.
+TOOLBAR = """() => ({
+    toolbar: document.getElementById("op-controls").getBoundingClientRect().height,
+    graph: document.querySelector(".op-layout").getBoundingClientRect().top + window.scrollY,
+})"""
+
 # How many pixels of a canvas are coloured (not white, not transparent).
 INKED = """(canvas) => {
     const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
@@ -123,12 +129,17 @@ def test_step_through_a_tokens_backward_pass(page, lab_server):
     total = len(order)
     assert total > 40  # two layers of ops
 
-    # step through the whole backward pass with the Step button
+    # step through the whole backward pass with the Step button: the address follows the
+    # op but is replaced, so the history does not grow; the toolbar keeps its height
+    history = page.evaluate("history.length")
+    toolbar = page.evaluate(TOOLBAR)
     seen = []
     for k in range(1, total + 1):
         page.locator("#op-step").click()
         page.wait_for_function(f"() => ({STATE})().op === {k}")
         state = page.evaluate(STATE)
+        if k >= 10:  # two digits: the same toolbar as at op 0
+            assert page.evaluate(TOOLBAR) == toolbar, k
         assert state["current"] == state["side"]
         seen.append(state["current"])
         assert page.url.endswith(f"?op={k}")
@@ -140,6 +151,7 @@ def test_step_through_a_tokens_backward_pass(page, lab_server):
             wte_side = float(page.locator("#op-upstream-norm").inner_text())
             screenshot(page, "opview-at-wte")
     assert page.locator("#op-step").is_disabled()
+    assert page.evaluate("history.length") == history
 
     # the highlighted order is the backward order, and it is reverse topological:
     # every op is visited before each of its inputs
@@ -219,11 +231,15 @@ def test_step_through_a_tokens_backward_pass(page, lab_server):
     # Play at top speed walks on by itself; pause stops it
     page.fill("#op-speed", "10")
     page.locator("#op-play").click()
-    page.wait_for_function(f"() => ({STATE})().op >= 5")
+    page.wait_for_function(f"() => ({STATE})().op >= 11")
+    assert page.locator("#op-play").inner_text() == "❚❚ Pause"
+    assert page.evaluate(TOOLBAR)["toolbar"] == toolbar["toolbar"]  # Pause is as wide as Play
     page.locator("#op-play").click()
     stopped = page.evaluate(STATE)["op"]
     page.wait_for_timeout(600)
     assert page.evaluate(STATE)["op"] <= stopped + 1
+    # Back, the node clicks, the head picker, Reset and Play added no history either
+    assert page.evaluate("history.length") == history
 
     # the state lives in the address: a fresh load of it shows the same op
     page.goto(f"{ops_url}?op={k}")

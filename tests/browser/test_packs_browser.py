@@ -5,6 +5,19 @@ import pytest
 from tests.browser.conftest import screenshot, sign_up
 
 pytestmark = pytest.mark.browser
+# the page does not scroll sideways, and the uploads table fits without its own scrollbar
+FITS = """() => {
+    const scroller = document.querySelector(".uploads-scroll");
+    return document.documentElement.scrollWidth <= window.innerWidth
+        && scroller.scrollWidth <= scroller.clientWidth;
+}"""
+# the focused element and the text of the elements that describe it
+FOCUS = """() => {
+    const el = document.activeElement;
+    const ids = (el.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+    return {id: el.id, invalid: el.getAttribute("aria-invalid"),
+            described: ids.map((id) => document.getElementById(id)?.textContent.trim() ?? null)};
+}"""
 NAMES = "\n".join(["ada", "alan", "grace", "linus", "ken", "dennis", "barbara", "edsger", "donald"])
 
 
@@ -32,6 +45,12 @@ def test_upload_by_keyboard_then_drop_then_refusal(page, tmp_path):
     assert page.locator(".uploads-table tbody tr").count() == 1
     screenshot(page, "packs-upload-done")
 
+    # an 800px window: the table wraps to fit, and nothing scrolls sideways
+    page.set_viewport_size({"width": 800, "height": 900})
+    assert page.evaluate(FITS)
+    screenshot(page, "packs-upload-800")
+    page.set_viewport_size({"width": 1366, "height": 900})
+
     # drag and drop: a file dropped on the box fills the input
     page.goto("/packs/upload/")
     page.evaluate(
@@ -49,13 +68,18 @@ def test_upload_by_keyboard_then_drop_then_refusal(page, tmp_path):
     page.wait_for_url("**/packs/upload/?upload=*")
     assert page.locator("#stat-documents").inner_text() == "3"
 
-    # a refusal: the message is on the form, next to the field
+    # a refusal: the message is on the form, next to the field, and focus is on the field,
+    # which names the message as its description (what a screen reader reads on focus)
     bad = tmp_path / "names.csv"
     bad.write_text("a,b\n")
     page.locator("#id_file").set_input_files(str(bad))
     page.get_by_role("button", name="Upload", exact=True).click()
     page.wait_for_load_state()
     assert page.get_by_role("alert").inner_text() == "Only .txt files can be uploaded."
+    focus = page.evaluate(FOCUS)
+    assert focus["id"] == "id_file" and focus["invalid"] == "true"
+    assert "Only .txt files can be uploaded." in focus["described"]
+    assert None not in focus["described"]  # every id it names is on the page
     screenshot(page, "packs-upload-refused")
 
 
@@ -71,6 +95,8 @@ def test_oversized_upload_is_refused_with_413(page, tmp_path, size):
         page.get_by_role("button", name="Upload", exact=True).click()
     assert response_info.value.status == 413
     assert "larger than 200 KB" in page.get_by_role("alert").inner_text()
+    focus = page.evaluate(FOCUS)
+    assert focus["id"] == "id_file" and any("larger than 200 KB" in d for d in focus["described"])
     assert page.get_by_text("No uploads yet").is_visible()
 
 

@@ -147,6 +147,21 @@ def test_every_node_with_a_gradient_jumps_to_its_place_in_backward_order(client,
     assert html.count('class="opnode ') == len(view.trace.nodes)
 
 
+def test_every_move_replaces_the_address_and_adds_no_history(client, student, run):
+    # Step, Back, Reset, each node and the head picker: the op is in the URL (a reload shows
+    # it), but the browser's Back button leaves the page instead of undoing one op
+    step = run.snapshot_steps()[-1]
+    pos = 4
+    view = OpView(run, step, pos)
+    weights = next(n for n in view.trace.nodes if n.name == "attention weights")
+    k = view.order.index(weights.id) + 1
+    html = login(client, student).get(url(run, step, pos, op=k)).content.decode()
+    moves = re.findall(r'<(?:button|g) [^>]*hx-target="#op-side"[^>]*>', html)
+    assert len(moves) == 3 + view.trace.n_head + len(view.order)
+    assert all('hx-replace-url="true"' in tag for tag in moves)
+    assert "hx-push-url" not in html
+
+
 def test_weights_panel_lists_this_tokens_and_the_steps_gradient(client, student, run):
     step = run.snapshot_steps()[-1]
     pos = 5
@@ -237,7 +252,7 @@ def test_the_side_panel_shows_the_chosen_head_of_an_attention_op(client, student
     }
     html = pages[1].content.decode()
     assert pages[1].status_code == 200 and f'data-current="{weights.id}"' in html
-    # the picker: head 1 pressed, each button re-requests this op with its head, pushed
+    # the picker: head 1 pressed, each button re-requests this op with its head
     assert re.search(r'data-head="1"\s+aria-pressed="true"', html)
     assert re.search(r'data-head="0"\s+aria-pressed="false"', html)
     assert f'hx-get="{url(run, step, pos, op=k)}"' in html  # head 0 is the plain URL
