@@ -192,6 +192,11 @@ class OpView:
             "token_text": self.labels[token],
             "target_text": self.labels[target],
             "context_text": "".join(self.labels[t] for t in self.tokens[: self.pos + 1]),
+            # the same, with BOS marked as on the run page's token strip
+            "context_pieces": [
+                {"text": self.labels[t], "is_bos": t == len(self.labels) - 1}
+                for t in self.tokens[: self.pos + 1]
+            ],
             "url": self.url,
             "run_url": f"{reverse('runs:detail', args=[self.run.id])}?step={self.step}"
             f"&pos={self.pos}",

@@ -92,6 +92,8 @@ def test_the_first_state_has_no_gradients_and_says_so(client, student, run):
     assert 'class="opnode st-current' not in html
     assert 'data-done=""' in html
     assert "st-done" not in html
+    # the text so far begins with BOS, marked as on the run page's token strip
+    assert re.search(r'<code class="op-context"[^>]*><span class="bos">BOS</span>[^<]', html)
 
 
 def test_step_walks_the_backward_order_and_shows_the_rule_and_gradients(client, student, run):
