@@ -1,15 +1,18 @@
 """The new-run form: what to train on and the config, checked in one place.
 
 The fields' ranges come from engine.LIMITS and the engine's own checks decide what is
-valid (GPTConfig and validate_train_config), so the form and the trainer never disagree.
+valid (check_limit, GPTConfig and validate_train_config), so the form and the trainer never
+disagree; the form only says it in its labels' words and the help text's number format.
 A classroom's rules (offered packs, locked fields, its run limit) come from
 classrooms.policy; `classroom=None` means the site's rules.
 """
 
+from decimal import Decimal
+
 from django import forms
 
 from classrooms.policy import run_policy_for
-from engine import LIMITS, GPTConfig, check_limit, validate_train_config
+from engine import LIMITS, GPTConfig, Vocab, check_limit, validate_train_config
 from packs_app.models import Upload
 from packs_app.sources import SourceError, resolve_source
 from runs.config import CONFIG_FIELDS, MODEL_FIELDS, TRAIN_FIELDS
@@ -31,10 +34,11 @@ FLOAT_FIELDS = {"learning_rate", "temperature"}
 
 
 def plain_number(value):
-    """4294967295 -> "4,294,967,295"; 1e-05 -> "0.00001"."""
+    """4294967295 -> "4,294,967,295"; 1e-05 -> "0.00001"; 5.0 -> "5"."""
     if isinstance(value, int):
         return f"{value:,}"
-    return f"{value:.10f}".rstrip("0").rstrip(".")
+    text = format(Decimal(repr(value)), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def limit_text(name):
@@ -42,31 +46,61 @@ def limit_text(name):
     return f"{plain_number(lo)} – {plain_number(hi)}"
 
 
-def engine_errors(config, vocab_size):
-    """The engine's verdict on `config`: [(field or None, message)], empty when valid. Each
-    field's range first (so every bad field is flagged at once), then the whole config."""
+def out_of_range(name, value):
+    """The range error in the form's words: the label without its engine name and the
+    numbers as the help text writes them ("Learning rate must be between 0.00001 and 1
+    (got 5).")."""
+    lo, hi = LIMITS[name]
+    label = LABELS[name].split(" (")[0]
+    return (
+        f"{label} must be between {plain_number(lo)} and {plain_number(hi)} "
+        f"(got {plain_number(value)})."
+    )
+
+
+def vocabulary_error(vocab_size):
+    lo, hi = LIMITS["vocab_size"]  # the vocabulary is the text's characters and BOS
+    return (
+        f"This text has {vocab_size - 1:,} different characters; a run can learn "
+        f"between {lo - 1:,} and {hi - 1:,}."
+    )
+
+
+def config_errors(config, vocab_size=None):
+    """[(field or None, message)] for the fields of `config` that parsed (the others are
+    missing), empty when valid: each field against its limit on its own, n_head against
+    n_embd when both are within theirs, then the whole config once every field is valid.
+    `vocab_size` is None when the text is unknown."""
     errors = []
-    for name in CONFIG_FIELDS:
+    for name, value in config.items():
         try:
-            check_limit(name, config[name])
-        except ValueError as exc:
-            errors.append((name, str(exc)))
-    if errors:
+            check_limit(name, value)
+        except ValueError:
+            errors.append((name, out_of_range(name, value)))
+    valid = config.keys() - {name for name, _ in errors}
+    if {"n_embd", "n_head"} <= valid:
+        n_embd, n_head = config["n_embd"], config["n_head"]
+        try:
+            validate_train_config(n_embd=n_embd, n_head=n_head)
+        except ValueError:
+            message = (
+                "Attention heads must divide the embedding size: "
+                f"{n_head} does not divide {n_embd}."
+            )
+            errors.append(("n_head", message))
+    if vocab_size is not None:
+        try:
+            check_limit("vocab_size", vocab_size)
+        except ValueError:
+            errors.append(("pack", vocabulary_error(vocab_size)))
+    if errors or vocab_size is None or valid != set(CONFIG_FIELDS):
         return errors
-    try:
+    try:  # the engine has the last word; a rule the form has no words for shows as is
         GPTConfig(vocab_size, *(config[name] for name in MODEL_FIELDS))
         validate_train_config(**{name: config[name] for name in TRAIN_FIELDS})
     except ValueError as exc:
-        errors.append(field_of(str(exc)))
+        errors.append((None, str(exc)))
     return errors
-
-
-def field_of(message):
-    """(field, message): the engine names the field first ("n_head must divide n_embd")."""
-    first = message.split(" ", 1)[0]
-    if first == "vocab_size":
-        return "pack", f"This text has too many different characters: {message}"
-    return (first if first in CONFIG_FIELDS else None), message
 
 
 class NewRunForm(forms.Form):
@@ -84,13 +118,13 @@ class NewRunForm(forms.Form):
             choices.append(("Your uploads", uploads))
         self.fields["pack"].choices = choices
         for name in CONFIG_FIELDS:
-            lo, hi = LIMITS[name]
-            field_class = forms.FloatField if name in FLOAT_FIELDS else forms.IntegerField
-            attrs = {"min": lo, "max": hi, "step": "any" if name in FLOAT_FIELDS else 1}
-            self.fields[name] = field_class(
+            is_float = name in FLOAT_FIELDS
+            # Text, not type=number: Chromium sends "" for "12e" in a number input, so the
+            # error would say "required"; inputmode still brings up the number keyboard.
+            self.fields[name] = (forms.FloatField if is_float else forms.IntegerField)(
                 label=LABELS[name],
                 help_text=f"limit {limit_text(name)}",
-                widget=forms.NumberInput(attrs=attrs),
+                widget=forms.TextInput(attrs={"inputmode": "decimal" if is_float else "numeric"}),
             )
         for name in self.policy.locked_fields:
             field = self.fields[name]
@@ -107,21 +141,23 @@ class NewRunForm(forms.Form):
         return ref
 
     def clean(self):
+        """Every bad field at once: the fields that parsed are checked even when others
+        did not, and the classroom's rules apply to whatever is known."""
         cleaned = super().clean()
-        if self.source is None or any(name not in cleaned for name in CONFIG_FIELDS):
-            return cleaned
         config = self.policy.lock(self.config_from(cleaned))
-        vocab_size = len(set("".join(self.source.documents))) + 1
-        for name, message in engine_errors(config, vocab_size):
+        pack, vocab_size = None, None
+        if self.source is not None:
+            pack, vocab_size = self.source.pack, Vocab.from_docs(self.source.documents).size
+        for name, message in config_errors(config, vocab_size):
             self.add_error(name, message)
-        problems = self.policy.errors(self.source.pack, config)
-        for name, message in problems.items():
+        for name, message in self.policy.errors(pack, config).items():
             self.add_error(None if name == "__all__" else name, message)
         return cleaned
 
     @staticmethod
     def config_from(cleaned):
-        return {name: cleaned[name] for name in CONFIG_FIELDS}
+        """The config fields in `cleaned`: all of them once the form is valid."""
+        return {name: cleaned[name] for name in CONFIG_FIELDS if name in cleaned}
 
     @property
     def config(self):

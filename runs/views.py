@@ -13,7 +13,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from classrooms.models import Classroom
-from engine import LIMITS
 from runs.config import CONFIG_FIELDS
 from runs.forms import NewRunForm
 from runs.models import ActiveRunLimit, Kind, Run
@@ -71,7 +70,6 @@ def new_run(request):
         "form": form,
         "source": source,
         "classroom": classroom,
-        "limits": LIMITS,
         "config_fields": [form[name] for name in CONFIG_FIELDS],
         "active_runs": Run.objects.filter(owner=request.user).active().count(),
         "max_active": form.policy.max_active_runs,
@@ -130,7 +128,7 @@ def cancel_run(request, run_id):
     if not can_cancel(request.user, run):
         return HttpResponseForbidden("Only the run's owner or their instructor may cancel it.")
     if run.is_active:
-        run.request_cancel()
+        run.request_cancel(by=request.user)
         messages.info(request, f"Run {run.pk}: cancel requested.")
     if request.htmx:
         return HttpResponse(status=204)

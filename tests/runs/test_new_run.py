@@ -1,5 +1,8 @@
 """/runs/new/: the form prefilled from the pack, inline errors from the engine's own
-checks, nothing stored on error, and a queued, dispatched run on success."""
+checks in the form's words (every bad field at once), the run count kept current on every
+htmx answer, nothing stored on error, and a queued, dispatched run on success."""
+
+import re
 
 import pytest
 from django.urls import reverse
@@ -82,15 +85,20 @@ def test_htmx_success_redirects_the_page(client, student, pack):
 @pytest.mark.parametrize(
     "field, value, message",
     [
-        ("n_embd", 100, "n_embd must be between 4 and 64 (got 100)"),
-        ("n_layer", 3, "n_layer must be between 1 and 2 (got 3)"),
-        ("block_size", 65, "block_size must be between 1 and 64 (got 65)"),
-        ("num_steps", 2001, "num_steps must be between 1 and 2000 (got 2001)"),
-        ("n_head", 3, "n_head must divide n_embd (got n_head=3, n_embd=8)"),
-        ("learning_rate", 5, "learning_rate must be between"),
-        ("temperature", 0, "temperature must be between"),
+        ("n_embd", 100, "Embedding size must be between 4 and 64 (got 100)."),
+        ("n_layer", 3, "Layers must be between 1 and 2 (got 3)."),
+        ("block_size", 65, "Block size must be between 1 and 64 (got 65)."),
+        ("num_steps", 2001, "Training steps must be between 1 and 2,000 (got 2,001)."),
+        ("n_head", 3, "Attention heads must divide the embedding size: 3 does not divide 8."),
+        ("learning_rate", 5, "Learning rate must be between 0.00001 and 1 (got 5)."),
+        ("learning_rate", 0.000001, "Learning rate must be between 0.00001 and 1 (got 0.000001)."),
+        ("temperature", 0, "Sampling temperature must be between 0.05 and 2 (got 0)."),
+        ("seed", -1, "Random seed must be between 0 and 4,294,967,295 (got -1)."),
         ("n_embd", "", "This field is required."),
         ("num_steps", "many", "Enter a whole number."),
+        ("num_steps", "12e", "Enter a whole number."),
+        ("num_steps", "10.5", "Enter a whole number."),
+        ("learning_rate", "0.01x", "Enter a number."),
     ],
 )
 def test_invalid_values_are_inline_errors_and_nothing_is_stored(
@@ -99,9 +107,25 @@ def test_invalid_values_are_inline_errors_and_nothing_is_stored(
     client.force_login(student)
     response = post(client, pack, **{field: value})
     assert response.status_code == 400
-    assert message in " ".join(response.context["form"].errors[field])
-    assert f'id="id_{field}-error"' in response.content.decode()
+    assert response.context["form"].errors[field] == [message]
+    html = response.content.decode()
+    assert f'id="id_{field}_error"' in html
+    # what the field's aria-describedby names is on the page: its limit and its error
+    described = re.search(rf'<input [^>]*id="id_{field}"[^>]*>', html).group(0)
+    ids = re.search(r'aria-describedby="([^"]+)"', described).group(1).split()
+    assert f"id_{field}_error" in ids
+    assert all(f'id="{i}"' in html for i in ids), ids
     assert not Run.objects.exists()
+
+
+def test_config_fields_are_text_inputs_with_a_number_keyboard(client, student, pack):
+    """type=number would send "" for "12e" (so "required" instead of "whole number")."""
+    client.force_login(student)
+    form = client.get(URL).context["form"]
+    for name in ("num_steps", "seed", "n_embd"):
+        html = str(form[name])
+        assert 'type="text"' in html and 'inputmode="numeric"' in html
+    assert 'inputmode="decimal"' in str(form["learning_rate"])
 
 
 def test_every_bad_field_is_flagged_at_once(client, student, pack):
@@ -111,14 +135,76 @@ def test_every_bad_field_is_flagged_at_once(client, student, pack):
     assert set(response.context["form"].errors) == {"n_layer", "n_head", "num_steps"}
 
 
+def test_a_field_that_does_not_parse_leaves_the_others_checked(client, student, pack):
+    client.force_login(student)
+    response = post(client, pack, num_steps="10.5", seed=-1, n_embd=32, n_head=5)
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert set(errors) == {"num_steps", "seed", "n_head"}
+    assert errors["seed"] == ["Random seed must be between 0 and 4,294,967,295 (got -1)."]
+    assert errors["n_head"] == [
+        "Attention heads must divide the embedding size: 5 does not divide 32."
+    ]
+    assert not Run.objects.exists()
+
+
+def test_heads_are_checked_against_the_embedding_only_when_both_are_in_range(client, student, pack):
+    client.force_login(student)
+    errors = post(client, pack, n_embd=32, n_head=9).context["form"].errors
+    assert errors["n_head"] == ["Attention heads must be between 1 and 8 (got 9)."]
+    errors = post(client, pack, n_embd="x", n_head=3).context["form"].errors
+    assert set(errors) == {"n_embd"}
+
+
+def test_a_text_with_too_many_characters_is_refused_on_the_pack(client, student, pack):
+    pack.text = "".join(chr(0x4E00 + i) for i in range(1100))
+    pack.save()
+    client.force_login(student)
+    response = post(client, pack, seed=-1)
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert errors["pack"] == [
+        "This text has 1,100 different characters; a run can learn between 1 and 1,023."
+    ]
+    assert set(errors) == {"pack", "seed"}
+    assert not Run.objects.exists()
+
+
 def test_htmx_invalid_post_swaps_the_form_with_400(client, student, pack):
     client.force_login(student)
     response = post(client, pack, htmx=True, n_layer=5)
     assert response.status_code == 400
     html = response.content.decode()
     assert html.lstrip().startswith('<form id="run-form"')
-    assert "n_layer must be between 1 and 2" in html
+    assert "Layers must be between 1 and 2 (got 5)." in html
     assert not Run.objects.exists()
+
+
+def test_htmx_refusal_brings_the_run_count_up_to_date(client, student, pack, start_run, settings):
+    """The count is part of the swapped form: the page showed 0 before the refusal."""
+    settings.LAB_MAX_ACTIVE_RUNS = 3
+    client.force_login(student)
+    assert "You have <strong>0</strong> of 3" in client.get(URL).content.decode()
+    for _ in range(3):
+        start_run(student)
+    response = post(client, pack, htmx=True)
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert html.lstrip().startswith('<form id="run-form"')
+    assert 'id="active-runs">You have <strong>3</strong> of 3 runs queued or running.' in html
+    assert "You already have 3 runs queued or running; the limit is 3" in html
+    assert Run.objects.filter(owner=student).count() == 3
+
+
+def test_pack_change_and_invalid_post_bring_the_run_count_up_to_date(
+    client, student, pack, start_run
+):
+    client.force_login(student)
+    start_run(student)
+    change = client.get(URL, {"pack": pack.slug}, HTTP_HX_REQUEST="true")
+    assert "You have <strong>1</strong> of" in change.content.decode()
+    invalid = post(client, pack, htmx=True, n_layer=5)
+    assert "You have <strong>1</strong> of" in invalid.content.decode()
 
 
 def test_disabled_or_unknown_pack_is_refused(client, student, pack):
@@ -150,6 +236,15 @@ def test_someone_elses_upload_is_refused(client, student, outsider, pack):
     response = client.post(URL, {"pack": upload.ref, **TINY})
     assert response.status_code == 400
     assert not Run.objects.exists()
+
+
+def test_pack_select_includes_the_classroom_only_in_a_classroom(client, student, pack, classroom):
+    """Outside a classroom there is no [name=classroom] to include (htmx logged an error)."""
+    client.force_login(student)
+    assert "hx-include" not in client.get(URL).content.decode()
+    html = client.get(URL, {"classroom": classroom.pk}).content.decode()
+    assert 'hx-include="[name=classroom]"' in html
+    assert f'<input type="hidden" name="classroom" value="{classroom.pk}">' in html
 
 
 def test_classroom_run_is_shared_with_the_classroom(client, student, pack, classroom):
