@@ -1,5 +1,6 @@
 // Attention heatmaps: a small canvas per layer and head (.head-thumb buttons), and the
-// selected head drawn large (.heatmap-focus) with the characters along both axes.
+// selected head drawn large (.heatmap-focus) with the characters along both axes (as is
+// any canvas marked data-axes, like the comparison's).
 // A thumbnail's data-attn holds the causal (lower-triangle) weights row by row as base64
 // bytes (weight × 255); the characters are the JSON list data-chars on .attention.
 // Hovering any heatmap cell shows its weight in a small tooltip; on the focused large map
@@ -35,7 +36,8 @@
   // Where the cells start and how big they are: labels get a margin when they fit.
   function layout(canvas, size) {
     const width = canvas.clientWidth;
-    const margin = canvas.classList.contains("heatmap-focus") ? parseFloat(LabData.fontPx(0.95)) : 0;
+    const axes = canvas.classList.contains("heatmap-focus") || canvas.hasAttribute("data-axes");
+    const margin = axes ? parseFloat(LabData.fontPx(0.95)) : 0;
     return { offset: margin, cell: (width - margin) / size, labelled: margin > 0 };
   }
 

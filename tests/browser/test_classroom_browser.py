@@ -174,6 +174,19 @@ def test_a_lesson_with_an_instructor_and_two_students(new_page, lab_server):
     teacher.get_by_role("button", name="Compare", exact=True).click()
     teacher.wait_for_url(re.compile(r"/classrooms/compare/\?"))
     assert teacher.get_by_role("heading", name=re.compile(f"Run {ada_run} vs run")).is_visible()
+    # the attention maps carry the characters along their axes (ink in the top margin,
+    # right of the first cell: without labels that strip is the masked future's grey)
+    axis_ink = """(canvas) => {
+        const strip = canvas.getContext("2d").getImageData(
+            Math.floor(canvas.width / 4), 0, Math.floor(canvas.width * 3 / 4), 6).data;
+        let ink = 0;
+        for (let i = 0; i < strip.length; i += 4) if (strip[i + 3] > 0 && strip[i] < 200) ink++;
+        return ink;
+    }"""
+    maps = teacher.locator(".attention canvas.heatmap[data-drawn]")
+    maps.first.wait_for()
+    assert maps.count() == 2
+    assert all(maps.nth(i).evaluate(axis_ink) > 0 for i in range(2))
     screenshot(teacher, "classroom-compare")
 
     # the instructor removes a student from the live panel (the roster came over the socket)
