@@ -155,6 +155,23 @@ def thinned_losses(runs, cache=None):
     return series
 
 
+def regular_steps(stride, last):
+    """Steps 1, stride, 2·stride, … up to `last`, and `last` itself: a thinned curve's."""
+    return sorted({1, *range(stride, last + 1, stride), last})
+
+
+def compact_steps(steps):
+    """A curve's x positions for the overlay JSON: {"stride": k, "last": n} when they are
+    regular_steps(k, n), as the thinned ones are (the panel re-sends every curve with each
+    push, so this halves it); otherwise {"steps": [...]}.
+    static/js/classroom_overlay.js expands them the same way."""
+    if len(steps) >= 3:
+        stride, last = steps[2] - steps[1], steps[-1]
+        if stride > 0 and steps == regular_steps(stride, last):
+            return {"stride": stride, "last": last}
+    return {"steps": steps}
+
+
 def divergence(points, *, error=""):
     """Why a loss curve looks divergent ("" when it does not): a NaN/inf loss, or a
     smoothed loss that has stayed well above its best for RISING_STEPS steps."""
@@ -195,8 +212,8 @@ def overlay(rows, cache=None):
                 "label": f"{row.student.username} · run {run.pk}",
                 "colour": row.colour,
                 "url": reverse("runs:detail", args=[run.pk]),
-                "steps": [step for step, _ in points],
-                "loss": [round(loss, 4) if finite(loss) else None for _, loss in points],
+                **compact_steps([step for step, _ in points]),
+                "loss": [round(loss, 3) if finite(loss) else None for _, loss in points],
                 "flag": run.flag,
             }
         )

@@ -1,7 +1,7 @@
 // The class overlay: every student's loss curve on one canvas, coloured per student, with
 // the random-guess baseline(s) ln(vocab size). Clicking near a curve opens that run.
 // Data: the JSON <script> named by the canvas's data-overlay-source:
-//   {curves: [{run, label, colour, url, steps: [...], loss: [...], flag, dash}],
+//   {curves: [{run, label, colour, url, steps: [...] (or stride, last), loss: [...], flag, dash}],
 //    baselines: [{value, label}]}   (flag: why it looks divergent; dash: draw dashed)
 // Drawn by the run page's LabChart (axes, guides, lines); LabData redraws after htmx swaps.
 (function () {
@@ -30,8 +30,19 @@
     }
   }
 
+  // A curve's steps: listed, or {stride, last} for 1, stride, 2·stride, …, last
+  // (classrooms/panel.py compact_steps).
+  function stepsOf(curve) {
+    if (curve.steps) return curve.steps;
+    const out = [1];
+    for (let s = curve.stride; s <= curve.last; s += curve.stride) if (s > 1) out.push(s);
+    if (out[out.length - 1] !== curve.last) out.push(curve.last);
+    return out;
+  }
+
   function draw(canvas) {
     const data = overlayData(canvas);
+    data.curves.forEach(function (c) { c.steps = stepsOf(c); });
     const warn = LabData.css("--warn") || "#b7791f";
     let xMax = 1;
     data.curves.forEach(function (c) {

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from classrooms.panel import regular_steps
 from tests.browser.conftest import screenshot, sign_up
 
 # services too: in production the wake-ups cross from the Celery worker to daphne via Redis
@@ -163,6 +164,14 @@ def test_a_lesson_with_an_instructor_and_two_students(new_page, lab_server):
             return {x: box.left + p[0], y: box.top + p[1], url: hit.curve.url};
         }"""
     ).json_value()
+    # the compact steps ({stride, last}) expand in the page as on the server
+    expanded = teacher.evaluate(
+        """() => document.querySelector('canvas[data-overlay-source]')._hits
+                   .map(h => [h.curve.stride || null, h.curve.last || null, h.curve.steps])"""
+    )
+    assert expanded and all(stride for stride, _, _ in expanded)
+    for stride, last, steps in expanded:
+        assert steps == regular_steps(stride, last)
     teacher.mouse.click(point["x"], point["y"])
     teacher.wait_for_url(f"**{point['url']}")
     assert point["url"] in (f"/runs/{ada_run}/", f"/runs/{alan_run}/")

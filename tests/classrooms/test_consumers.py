@@ -51,6 +51,7 @@ def test_the_instructor_gets_the_whole_panel_on_connect(client, instructor, clas
     # a pushed fragment cannot carry a CSRF token: its POSTs go through htmx, whose header
     # comes from the page's <body hx-headers>
     assert 'method="post"' not in html
+    assert "\n " not in html and "\n\n" not in html  # sent without the template's indentation
     assert 'hx-post="/classrooms/' in html and ">Remove</button>" in html
 
 

@@ -25,6 +25,11 @@ def test_roster_lists_each_student_with_active_and_recent_runs(classroom, studen
     assert rows["student"].colour != rows["classmate"].colour
 
 
+def steps_of(curve):
+    """A curve's steps as static/js/classroom_overlay.js expands them."""
+    return curve.get("steps") or panel.regular_steps(curve["stride"], curve["last"])
+
+
 def test_overlay_has_one_curve_per_running_student_and_the_baseline(classroom, student, classmate):
     make_run(student, losses=falling(150))
     make_run(classmate, losses=falling(40), vocab="abcdefg")
@@ -33,7 +38,7 @@ def test_overlay_has_one_curve_per_running_student_and_the_baseline(classroom, s
     curves = context["overlay"]["curves"]
     assert len(curves) == 2
     by_label = {c["label"].split(" ")[0]: c for c in curves}
-    assert by_label["student"]["steps"][-1] == 150 and by_label["student"]["loss"][-1] == 1.0
+    assert steps_of(by_label["student"])[-1] == 150 and by_label["student"]["loss"][-1] == 1.0
     assert by_label["classmate"]["url"].startswith("/runs/")
     assert {round(b["value"], 4) for b in context["overlay"]["baselines"]} == {
         round(math.log(4), 4),
@@ -44,8 +49,17 @@ def test_overlay_has_one_curve_per_running_student_and_the_baseline(classroom, s
 def test_long_runs_are_thinned_to_a_few_hundred_points(classroom, student):
     make_run(student, losses=falling(1000))
     (curve,) = panel.context(classroom)["overlay"]["curves"]
-    assert len(curve["steps"]) <= panel.OVERLAY_POINTS + 1
-    assert curve["steps"][-1] == 1000
+    assert (curve["stride"], curve["last"]) == (7, 1000) and "steps" not in curve  # compact
+    steps = steps_of(curve)
+    assert steps[:3] == [1, 7, 14] and steps[-2:] == [994, 1000]
+    assert len(steps) == len(curve["loss"]) <= panel.OVERLAY_POINTS + 1
+
+
+def test_irregular_steps_are_listed():
+    assert panel.compact_steps([1, 2, 3]) == {"stride": 1, "last": 3}
+    assert panel.compact_steps([1, 5, 10, 12]) == {"stride": 5, "last": 12}
+    assert panel.compact_steps([1, 5, 11]) == {"steps": [1, 5, 11]}
+    assert panel.compact_steps([1, 5]) == {"steps": [1, 5]}
 
 
 def test_divergence_flags():
@@ -263,7 +277,7 @@ def test_a_live_socket_reads_only_new_steps_and_draws_the_same(
     live = panel.overlay(panel.roster(classroom), cache)
     fresh = panel.overlay(panel.roster(classroom))
     assert live == fresh
-    assert live["curves"][0]["steps"][-1] == 600
+    assert steps_of(live["curves"][0])[-1] == 600
 
 
 def test_the_roster_shows_a_finished_runs_final_loss_and_a_live_runs_latest(
