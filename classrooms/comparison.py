@@ -8,6 +8,7 @@ from django.urls import reverse
 from classrooms.panel import loss_value
 from runs.config import CONFIG_FIELDS
 from runs.models import Kind, RunEvent
+from runs.page import correct_count
 
 COMPARE_COLOURS = ("#2f6fdb", "#d9480f")
 
@@ -97,12 +98,15 @@ def context(a, b, *, step=None, layer=None, head=None):
     columns = []
     for run in (a, b):
         follow_count, sample_count = run.adherence()
+        samples = run.samples()
+        newest = [s["text"] for s in samples if samples and s["step"] == samples[0]["step"]]
         columns.append(
             {
                 "run": run,
-                "samples": run.samples()[:8],
+                "samples": samples[:8],
                 "follow_count": follow_count,
                 "sample_count": sample_count,
+                "correct_count": correct_count(run, newest) if sample_count else None,
                 "attention": attention_at(run, step, layer, head) if step is not None else None,
             }
         )

@@ -192,6 +192,9 @@ def test_a_lesson_with_an_instructor_and_two_students(new_page, lab_server):
         for (let i = 0; i < strip.length; i += 4) if (strip[i + 3] > 0 && strip[i] < 200) ink++;
         return ink;
     }"""
+    # a built-in pack: beside the template share, how many samples are also right sums
+    also_correct = re.compile(r"of 20 follow the template · \d+ also correct")
+    assert teacher.get_by_text(also_correct).count() == 2
     maps = teacher.locator(".attention canvas.heatmap[data-drawn]")
     maps.first.wait_for()
     assert maps.count() == 2
