@@ -1,5 +1,6 @@
 """Classrooms in the admin. Instructors (the limited "Instructors" group) see and change
-only the classrooms they teach and those classrooms' memberships; superusers see all."""
+only the classrooms they teach, and see and remove those classrooms' memberships (students
+join with the code, never by an instructor's hand); superusers see and do all."""
 
 from django.contrib import admin
 
@@ -13,11 +14,23 @@ def teaches_filter(request, prefix=""):
     return {f"{prefix}instructor": request.user}
 
 
+def may_enrol(request):
+    """Only a superuser adds or changes memberships in the admin; an instructor sees and
+    removes them (students join with the code: joining shows the instructor their work)."""
+    return request.user.is_superuser
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
     raw_id_fields = ["student"]
     readonly_fields = ["joined_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return may_enrol(request) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return may_enrol(request) and super().has_change_permission(request, obj)
 
 
 @admin.register(Classroom)
@@ -54,6 +67,12 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ["classroom"]
     search_fields = ["student__username", "classroom__name"]
     raw_id_fields = ["student"]
+
+    def has_add_permission(self, request):
+        return may_enrol(request) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return may_enrol(request) and super().has_change_permission(request, obj)
 
     def get_queryset(self, request):
         return (

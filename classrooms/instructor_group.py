@@ -14,7 +14,9 @@ INSTRUCTOR_PERMISSIONS = [
     ("packs_app", "pack", ("add", "change", "view")),
     ("packs_app", "blocklistentry", ("add", "change", "delete", "view")),
     ("classrooms", "classroom", ("add", "change", "delete", "view")),
-    ("classrooms", "membership", ("add", "change", "delete", "view")),
+    # view and remove: a student joins only with the join code (their consent), never by an
+    # instructor's hand, since joining lets the instructor see their runs and uploads
+    ("classrooms", "membership", ("delete", "view")),
 ]
 
 
