@@ -199,10 +199,14 @@ class Run(models.Model):
         return self.pack.adherence_pattern if self.pack_id else ""
 
     def elapsed_seconds(self):
-        """Seconds spent training so far (to finished_at once it ended); 0 before it starts."""
+        """Seconds spent training so far; 0 before it starts. Once it ended, up to its last
+        heartbeat when that came earlier (a lost worker's run: not the minute the reaper
+        waited), else to finished_at."""
         if not self.started_at:
             return 0.0
         end = self.finished_at or timezone.now()
+        if self.finished_at and self.heartbeat_at:
+            end = min(end, self.heartbeat_at)
         return max(0.0, (end - self.started_at).total_seconds())
 
     def steps_per_second(self):

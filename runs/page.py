@@ -11,6 +11,7 @@ shows: characters instead of ids, hits and misses, top-k bars, and compact atten
 
 import base64
 import json
+import time
 
 import numpy as np
 from django.contrib.auth.decorators import login_required
@@ -177,6 +178,7 @@ def status_context(run):
         "elapsed": format_duration(run.elapsed_seconds()),
         "steps_per_second": run.steps_per_second(),
         "queue_position": queue_position,
+        "now_ts": int(time.time()),  # the server's clock, for the stalled-worker notice
     }
 
 

@@ -1,7 +1,7 @@
 // The run page's live behaviour around htmx: while the snapshot panels are pinned to an
 // earlier step (the scrubber; data-following="false" and ?step= in the address), the
 // socket's pushes leave them alone; the selected token position (?pos=) survives pushes
-// and scrubbing.
+// and scrubbing; a worker gone quiet is said so.
 (function () {
   "use strict";
 
@@ -59,4 +59,22 @@
     const button = document.getElementById("tok-" + pos);
     if (button) button.click();
   }
+
+  // A running run whose worker has gone quiet: the page says so instead of freezing until
+  // the reaper's verdict arrives. The status line carries the last heartbeat and the
+  // server's clock at render (so the viewer's own clock does not matter).
+  const STALL_SECONDS = 10;
+  let renderedAt = null; // [element, the viewer's clock when it arrived]
+  setInterval(function () {
+    const note = document.querySelector(".run-stall");
+    if (!note) return;
+    if (!renderedAt || renderedAt[0] !== note) renderedAt = [note, Date.now() / 1000];
+    const serverNow = Number(note.getAttribute("data-now")) + (Date.now() / 1000 - renderedAt[1]);
+    const quiet = Math.round(serverNow - Number(note.getAttribute("data-heartbeat")));
+    note.hidden = quiet < STALL_SECONDS;
+    if (!note.hidden) {
+      note.textContent = "No word from the worker training this run for " + quiet +
+        " s. If it stopped, the run is marked failed within a minute.";
+    }
+  }, 1000);
 })();

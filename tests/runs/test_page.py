@@ -446,3 +446,32 @@ def strip_chars(html):
 def chars_of(run, step):
     labels = page.token_labels(run)
     return [labels[i] for i in run.snapshot(step)["tokens"]]
+
+
+def test_a_lost_workers_run_counts_its_time_to_the_last_heartbeat_and_says_what_now(
+    client, student, start_run
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from runs.reaper import WORKER_LOST
+
+    run = start_run(student)
+    began = timezone.now() - timedelta(seconds=60)
+    Run.objects.filter(pk=run.pk).update(
+        status=Run.Status.RUNNING, started_at=began, current_step=40,
+        heartbeat_at=began + timedelta(seconds=4),
+    )
+    client.force_login(student)
+    running = client.get(reverse("runs:detail", args=[run.pk])).content.decode()
+    stall = re.search(r'run-stall" hidden data-heartbeat="(\d+)" data-now="(\d+)"', running)
+    assert stall and int(stall.group(2)) - int(stall.group(1)) >= 55  # quiet for a minute
+    run.refresh_from_db()
+    run.finish(Kind.FAILED, error=WORKER_LOST)  # the reaper's verdict, a minute later
+    run.refresh_from_db()
+    assert run.elapsed_seconds() == pytest.approx(4, abs=0.01)  # not the minute it waited
+    html = re.sub(r"\s+", " ", client.get(reverse("runs:detail", args=[run.pk])).content.decode())
+    assert "worker lost: the process training this run stopped at step 40" in html
+    assert f'href="/runs/new/?pack={run.source_ref}"' in html
+    assert "run-stall" not in html

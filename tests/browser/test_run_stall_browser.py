@@ -1,0 +1,47 @@
+"""A worker that goes quiet mid-run, seen from the run page in a real browser: first the
+page says the worker has gone quiet (instead of freezing on "Running"), then the reaper's
+verdict arrives over the socket: failed, "worker lost", with what to do next."""
+
+import re
+
+import pytest
+
+from tests.browser.conftest import screenshot, sign_up
+
+pytestmark = [pytest.mark.browser]
+
+# A run "trained" by a worker that no longer exists: running, last heartbeat just now.
+ORPHAN = """
+from datetime import timedelta
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from packs_app.models import Pack
+from runs.models import Run
+pack = Pack.objects.get(slug="arithmetic")
+now = timezone.now()
+run = Run.objects.create(
+    owner=get_user_model().objects.get(username="hopper"), pack=pack,
+    config=pack.recommended_config, num_steps=pack.recommended_config["num_steps"],
+    status=Run.Status.RUNNING, started_at=now - timedelta(seconds=3), heartbeat_at=now,
+    current_step=10, worker="gone@nowhere",
+)
+print(run.pk)
+"""
+
+
+def test_a_quiet_worker_is_said_then_the_run_is_failed_worker_lost(page, lab_server):
+    lab_server.wait_healthy()
+    sign_up(page, "hopper")
+    run_id = int(lab_server.manage("shell", "-c", ORPHAN).strip().splitlines()[-1])
+    page.goto(f"/runs/{run_id}/")
+    assert page.locator("#run-status").get_attribute("data-status") == "running"
+    stall = page.locator(".run-stall")
+    stall.wait_for(state="visible", timeout=20_000)  # quiet for 10 s
+    assert re.search(r"No word from the worker training this run for 1\d s", stall.inner_text())
+    screenshot(page, "run-worker-quiet")
+    # the reaper (heartbeat stale after 15 s here) fails it, and the socket tells the page
+    page.locator('#run-status[data-status="failed"]').wait_for(timeout=40_000)
+    status = page.locator("#run-status").inner_text()
+    assert "worker lost: the process training this run stopped at step 10" in status
+    assert page.locator(".run-stall").count() == 0
+    screenshot(page, "run-worker-lost")
