@@ -4,6 +4,7 @@ join with the code, never by an instructor's hand); superusers see and do all.""
 
 from django.contrib import admin
 
+from classrooms.forms import ClassroomAdminForm
 from classrooms.models import Classroom, FunnelEvent, Membership
 
 
@@ -35,6 +36,7 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Classroom)
 class ClassroomAdmin(admin.ModelAdmin):
+    form = ClassroomAdminForm  # the settings page's rules
     list_display = ["name", "instructor", "join_code", "join_open", "student_count", "created_at"]
     list_filter = ["join_open"]
     search_fields = ["name", "description", "join_code", "instructor__username"]

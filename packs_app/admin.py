@@ -55,6 +55,7 @@ class PackAdmin(InstructorAccess, admin.ModelAdmin):
     list_display = ["title", "slug", "builtin", "enabled", "document_count", "created_by"]
     list_filter = ["builtin", "enabled"]
     list_editable = ["enabled"]
+    ordering = ["-builtin", "title"]  # as students see them (Pack.objects.offered())
     search_fields = ["title", "slug", "teaches"]
     prepopulated_fields = {"slug": ["title"]}
     actions = ["enable", "disable"]

@@ -146,3 +146,9 @@ class BlocklistEntryForm(forms.ModelForm):
     class Meta:
         model = BlocklistEntry
         fields = ["category", "pattern", "is_regex", "enabled", "note"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # BlocklistEntry.clean() refuses a blank pattern (spaces too) with its own message;
+        # the form's "This field is required." on top of it said the same thing twice.
+        self.fields["pattern"].required = False

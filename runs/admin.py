@@ -6,7 +6,8 @@ from runs.models import Run
 
 
 class TaughtClassroomFilter(admin.SimpleListFilter):
-    """Runs by the classroom their owner belongs to, among the classrooms one teaches."""
+    """Runs started in (or shared with) a classroom one teaches: the run's own classroom,
+    not its owner's (a member's private run is in no classroom)."""
 
     title = "classroom"
     parameter_name = "classroom"
@@ -17,19 +18,23 @@ class TaughtClassroomFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if not self.value():
             return queryset
-        return queryset.filter(owner__classrooms=self.value()).distinct()
+        return queryset.filter(classroom=self.value())
 
 
 @admin.register(Run)
 class RunAdmin(admin.ModelAdmin):
     list_display = [
         "id", "owner", "pack", "upload", "classroom", "status",
-        "current_step", "num_steps", "final_loss", "created_at",
+        "current_step", "num_steps", "loss", "created_at",
     ]  # fmt: skip
     list_filter = ["status", "pack", TaughtClassroomFilter]
-    search_fields = ["=id", "owner__username", "pack__slug", "pack__title"]
+    search_fields = ["=id", "owner__username", "pack__slug", "pack__title", "upload__name"]
     list_select_related = ["owner", "pack", "upload", "classroom"]
     date_hierarchy = "created_at"
+
+    @admin.display(description="final loss", ordering="final_loss")
+    def loss(self, run):
+        return None if run.final_loss is None else f"{run.final_loss:.3f}"
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in Run._meta.fields]

@@ -76,9 +76,9 @@ def test_save_packs_defaults_locks_and_limit(client, instructor, classroom, stud
         ({"max_active_runs": 4}, "at most 3 active runs"),
         ({"max_active_runs": 0}, "greater than or equal to 1"),
         ({"locked_fields": ["seed"]}, "Give the seed a default before locking it"),
-        ({"config_n_embd": 500}, "Must be between 4 and 64"),
+        ({"config_n_embd": 500}, "Embedding size must be between 4 and 64 (got 500)."),
         ({"config_n_embd": 30, "config_n_head": 4}, "must divide the embedding size"),
-        ({"config_learning_rate": 5}, "Must be between"),
+        ({"config_learning_rate": 5}, "must be between 0.00001 and 1 (got 5)."),
     ],
 )
 def test_invalid_settings_are_a_400_and_change_nothing(
@@ -91,6 +91,32 @@ def test_invalid_settings_are_a_400_and_change_nothing(
     classroom.refresh_from_db()
     assert classroom.default_config == {} and classroom.locked_fields == []
     assert classroom.max_active_runs == 3
+
+
+def test_limits_read_as_on_the_new_run_form(client, instructor, classroom):
+    """Plain numbers (runs.forms.limit_text), never 1e-05."""
+    client.force_login(instructor)
+    body = client.get(reverse("classrooms:edit", args=[classroom.pk])).content.decode()
+    assert "0.00001 – 1; blank: the pack&#x27;s recommendation." in body
+    assert "0 – 4,294,967,295; blank" in body
+    assert "1e-05" not in body
+
+
+def test_a_pack_disabled_since_it_was_chosen_stays_chosen(client, instructor, classroom, packs):
+    """Only enabled packs are offered, but one the classroom already offers stays ticked
+    (marked): saving the page must not drop it, which would offer every pack instead."""
+    hidden = Pack.objects.create(slug="off", title="Off", teaches="t", text="a", enabled=False)
+    classroom.offered_packs.set([packs[1]])
+    packs[1].enabled = False
+    packs[1].save()
+    client.force_login(instructor)
+    page = client.get(reverse("classrooms:edit", args=[classroom.pk]))
+    choices = page.context["rules"].fields["offered_packs"]
+    assert [choices.label_from_instance(p) for p in choices.queryset] == ["ABC", "XYZ (disabled)"]
+    assert hidden not in choices.queryset
+    assert post_settings(client, classroom, offered_packs=[packs[1].pk]).status_code == 302
+    assert list(classroom.offered_packs.all()) == [packs[1]]
+    assert post_settings(client, classroom, offered_packs=[hidden.pk]).status_code == 400
 
 
 @override_settings(LAB_MAX_ACTIVE_RUNS=2)

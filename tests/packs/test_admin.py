@@ -1,13 +1,14 @@
 import pytest
 from django.core.management import call_command
 
-from packs_app.models import Pack, Upload
+from packs_app.models import BlocklistEntry, Pack, Upload
 from packs_app.sources import DEFAULT_CONFIG, resolve_source
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
 PACKS = "/admin/packs_app/pack/"
 UPLOADS = "/admin/packs_app/upload/"
+BLOCKLIST = "/admin/packs_app/blocklistentry/"
 
 HAIKU = "old pond   \r\nfrog leaps in\r\n\r\nwater sound\n"
 
@@ -118,6 +119,25 @@ def test_pack_changelist(admin_client):
     html = admin_client.get(f"{PACKS}?q=chess").content.decode()
     assert "Chess openings" in html and "JSON records" not in html
     assert admin_client.get(f"{PACKS}?builtin__exact=1&enabled__exact=1").status_code == 200
+
+
+def test_packs_are_listed_builtin_first_then_by_title(admin_client):
+    call_command("load_packs")
+    Pack.objects.create(slug="zed", title="A custom pack", teaches="t", text="a")
+    Pack.objects.create(slug="abc", title="Zebra lines", teaches="t", text="a")
+    packs = list(admin_client.get(PACKS).context["cl"].result_list)
+    builtin = [pack.title for pack in packs if pack.builtin]
+    assert builtin == sorted(builtin) and len(builtin) == 6
+    assert [pack.title for pack in packs[6:]] == ["A custom pack", "Zebra lines"]
+
+
+@pytest.mark.parametrize("pattern", ["", "   "])
+def test_a_blank_blocklist_pattern_is_one_error(admin_client, pattern):
+    entries = BlocklistEntry.objects.count()  # the starting set
+    data = {"category": "secrets", "pattern": pattern, "enabled": "on"}
+    response = admin_client.post(f"{BLOCKLIST}add/", data)
+    assert errors_of(response) == {"pattern": ["The pattern cannot be blank."]}
+    assert BlocklistEntry.objects.count() == entries
 
 
 def test_uploads_by_owner(admin_client, classroom, student, classmate):

@@ -4,6 +4,10 @@ import pytest
 from django.urls import reverse
 
 from classrooms.models import Classroom
+from packs_app.models import Upload
+from packs_app.sources import resolve_source
+from runs.models import Run
+from tests.runs.conftest import PACK_TEXT, TINY
 
 pytestmark = pytest.mark.django_db
 
@@ -62,3 +66,28 @@ def test_runs_cannot_be_added_or_edited_in_the_admin(
     assert client.get(reverse("admin:runs_run_add")).status_code == 403
     page = client.get(reverse("admin:runs_run_change", args=[run.pk]))
     assert page.status_code == 200 and b'name="_save"' not in page.content
+
+
+def test_the_classroom_filter_is_the_runs_own_classroom(
+    client, classroom, student, instructor, start_run
+):
+    """A member's private run (classroom "-") is not a run of the classroom."""
+    shared = start_run(student, classroom=classroom)
+    start_run(student)  # private
+    assert listed(client, instructor, f"?classroom={classroom.pk}") == {shared.pk}
+
+
+def test_search_matches_the_upload_name(client, classroom, student, instructor, start_run):
+    upload, _ = Upload.objects.store(PACK_TEXT, student, "my-sums.txt")
+    on_upload = Run.objects.start(student, resolve_source(upload.ref, student), TINY)
+    start_run(student)
+    assert listed(client, instructor, "?q=my-sums") == {on_upload.pk}
+
+
+def test_final_loss_shows_three_decimals(client, classroom, student, instructor, start_run):
+    run = start_run(student)
+    Run.objects.filter(pk=run.pk).update(final_loss=0.21876087933778762)
+    client.force_login(instructor)
+    body = client.get(CHANGELIST).content.decode()
+    assert '<td class="field-loss">0.219</td>' in body
+    assert "0.2187" not in body
