@@ -198,10 +198,15 @@ class BlocklistEntry(models.Model):
         SECRETS = "secrets", "secrets such as keys and tokens"
         INJECTION = "injection", "script or markup injection"
         DESTRUCTIVE = "destructive", "destructive commands"
+        # An instructor's own term that fits none of the above: students are told only
+        # that the text holds a blocked term, never a category nobody chose.
+        OTHER = "other", "other: no category shown to students"
 
-    category = models.CharField(max_length=20, choices=Category)
+    category = models.CharField(max_length=20, choices=Category, default=Category.OTHER)
     pattern = models.CharField(
-        max_length=300, help_text="A phrase, or a regular expression if “is regex” is ticked."
+        max_length=300,
+        help_text="A phrase (any run of spaces between its words matches), or a regular "
+        "expression if “is regex” is ticked.",
     )
     is_regex = models.BooleanField(default=False)
     enabled = models.BooleanField(default=True)
@@ -219,14 +224,21 @@ class BlocklistEntry(models.Model):
         return f"{self.get_category_display()}: {self.pattern}"
 
     def compiled(self):
-        source = self.pattern if self.is_regex else re.escape(self.pattern)
+        if self.is_regex:
+            source = self.pattern
+        else:  # words in order, any run of spaces or tabs between them, within one line
+            source = r"[^\S\n]+".join(re.escape(word) for word in self.pattern.split())
         return re.compile(source, re.IGNORECASE)
 
-    def matches(self, text):
+    def search(self, text):
+        """The first match in `text`, or None."""
         try:
-            return self.compiled().search(text) is not None
+            return self.compiled().search(text)
         except re.error:  # stored before validation existed: never crash an upload
-            return False
+            return None
+
+    def matches(self, text):
+        return self.search(text) is not None
 
     def clean(self):
         if not self.pattern.strip():

@@ -27,17 +27,35 @@ def too_large_message():
     return f"The file is larger than {max_upload_bytes() // 1024} KB; upload a smaller .txt file."
 
 
+def raw_lines(text):
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
 def preprocess(text):
     """Newlines normalised, trailing spaces stripped, empty lines dropped."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return "\n".join(line.rstrip() for line in text.split("\n") if line.strip())
+    return "\n".join(line.rstrip() for line in raw_lines(text) if line.strip())
+
+
+def kept_line_numbers(text):
+    """The line number in `text` of each line that preprocess(text) keeps."""
+    return [number for number, line in enumerate(raw_lines(text), start=1) if line.strip()]
+
+
+def blocked_message(entry, line_number):
+    """Where the blocked content is and, for the fixed categories, what kind it is; never
+    the content itself (it may be a secret)."""
+    if entry.category == entry.Category.OTHER:
+        what = "a blocked term"
+    else:
+        what = f"blocked content ({entry.get_category_display()})"
+    return f"Line {line_number:,} contains {what}. Remove it and try again."
 
 
 def check_text(text):
     """Preprocess `text` and apply the content rules; returns the preprocessed text."""
     from packs_app.models import BlocklistEntry
 
-    text = preprocess(text)
+    original, text = text, preprocess(text)
     if not text:
         raise UploadRejected("The text has no documents: every line is empty.")
     if len(text) > MAX_CHARS:
@@ -52,10 +70,8 @@ def check_text(text):
         )
     entry = BlocklistEntry.objects.first_match(text)
     if entry:
-        raise UploadRejected(
-            f"The text contains blocked content ({entry.get_category_display()}). "
-            "Remove it and try again."
-        )
+        kept_line = text.count("\n", 0, entry.search(text).start())
+        raise UploadRejected(blocked_message(entry, kept_line_numbers(original)[kept_line]))
     return text
 
 

@@ -92,9 +92,10 @@ class ActiveRunLimit(Exception):
 
     def __init__(self, active, limit):
         self.active, self.limit = active, limit
+        runs, which = ("run", "it") if active == 1 else ("runs", "one")
         super().__init__(
-            f"You already have {active} runs queued or running; the limit is {limit}. "
-            "Wait for one to finish, or cancel one, then start this run."
+            f"You already have {active} {runs} queued or running; the limit is {limit}. "
+            f"Wait for {which} to finish, or cancel {which}, then start this run."
         )
 
 

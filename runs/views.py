@@ -5,7 +5,9 @@ import json
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import F
+from django.db.models import Avg, F, FloatField
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -13,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from classrooms.models import Classroom
+from packs_app.sources import UPLOAD_PREFIX, SourceError, resolve_source
 from runs.config import CONFIG_FIELDS
 from runs.forms import NewRunForm
 from runs.models import ActiveRunLimit, Kind, Run
@@ -40,7 +43,7 @@ def new_run(request):
     POST: start the run (redirect to its page) or answer 400 with inline errors (409 when
     the student already has LAB_MAX_ACTIVE_RUNS runs going); nothing is stored on error."""
     classroom = classroom_of(request)
-    status = 200
+    status, unavailable = 200, ""
     if request.method == "POST":
         form = NewRunForm(request.user, request.POST, classroom=classroom)
         if form.is_valid():
@@ -62,13 +65,14 @@ def new_run(request):
             status = 400
         source = form.source
     else:
-        initial, source = NewRunForm.initial_for(
-            request.user, request.GET.get("pack", ""), classroom
-        )
+        ref = request.GET.get("pack", "").strip()
+        initial, source = NewRunForm.initial_for(request.user, ref, classroom)
         form = NewRunForm(request.user, initial=initial, classroom=classroom)
+        unavailable = unavailable_notice(request.user, ref, source)
     context = {
         "form": form,
         "source": source,
+        "unavailable": unavailable,
         "classroom": classroom,
         "config_fields": [form[name] for name in CONFIG_FIELDS],
         "active_runs": Run.objects.filter(owner=request.user).active().count(),
@@ -78,24 +82,53 @@ def new_run(request):
     return render(request, template, context, status=status)
 
 
-def sparkline_points(losses, width=SPARK_WIDTH, height=SPARK_HEIGHT):
-    """SVG polyline points for a loss curve: x across, low loss at the bottom."""
-    values = [v for v in losses if v is not None]
-    if len(values) < 2:
+def unavailable_notice(user, ref, source):
+    """Why the form shows another text than the link's ?pack=`ref` asked for; "" when it
+    shows that one (or the link named none)."""
+    if not ref or (source and source.ref == ref):
         return ""
-    lo, hi = min(values), max(values)
+    if ref.startswith(UPLOAD_PREFIX):  # not the student's: say nothing of what it is
+        return (
+            "The upload in that link is not shared with you (or no longer is); pick another text."
+        )
+    try:
+        pack = resolve_source(ref, user, include_disabled=True).pack
+    except SourceError:
+        return f"There is no pack “{ref}”; pick another text."
+    return f"The pack “{pack.title}” is not available right now; pick another text."
+
+
+def sparkline_points(points, num_steps, width=SPARK_WIDTH, height=SPARK_HEIGHT):
+    """SVG polyline points for [(step, loss)]: x is the step over the run's `num_steps`
+    (a run stopped halfway draws half the width), low loss at the bottom."""
+    points = [(step, loss) for step, loss in points if loss is not None]
+    if len(points) < 2:
+        return ""
+    losses = [loss for _, loss in points]
+    lo, hi = min(losses), max(losses)
     span = (hi - lo) or 1.0
-    step = width / (len(values) - 1)
+    x_scale = width / max(num_steps - 1, 1)
     return " ".join(
-        f"{i * step:.1f},{1 + (height - 2) * (hi - v) / span:.1f}" for i, v in enumerate(values)
+        f"{(step - 1) * x_scale:.1f},{1 + (height - 2) * (hi - loss) / span:.1f}"
+        for step, loss in points
     )
 
 
-def sampled_losses(run, points=SPARK_POINTS):
-    """About `points` losses spread over the run (every k-th stored step), oldest first."""
+def smoothed_losses(run, points=SPARK_POINTS):
+    """[(step, loss)] for a sparkline: step 1's loss (where training starts), then the mean
+    loss of each following bucket of `every` steps at the bucket's middle step, so about
+    `points` points in all whatever the run's length."""
     every = max(1, -(-run.num_steps // points))
-    steps = run.events.filter(kind=Kind.STEP).annotate(offset=F("step") % every)
-    return list(steps.filter(offset=0).order_by("step").values_list("data__loss", flat=True))
+    # step 1 -> bucket 0 on its own; steps 2..every+1 -> bucket 1, and so on
+    bucket = (F("step") + (every - 2)) / every
+    return list(
+        run.events.filter(kind=Kind.STEP)
+        .annotate(bucket=bucket)
+        .values("bucket")
+        .annotate(mid_step=Avg("step"), loss=Avg(Cast(KT("data__loss"), FloatField())))
+        .order_by("bucket")
+        .values_list("mid_step", "loss")
+    )
 
 
 @login_required
@@ -104,7 +137,7 @@ def run_list(request):
     runs = Run.objects.filter(owner=request.user).select_related("pack", "upload")
     page = Paginator(runs, 25).get_page(request.GET.get("page"))
     for run in page:
-        run.sparkline = sparkline_points(sampled_losses(run))
+        run.sparkline = sparkline_points(smoothed_losses(run), run.num_steps)
     return render(
         request,
         "runs/list.html",

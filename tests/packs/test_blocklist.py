@@ -77,6 +77,41 @@ def test_phrase_is_case_insensitive_and_literal():
     assert not entry.matches("say openXsesame now")  # a phrase, not a regex
 
 
+@pytest.mark.parametrize(
+    "text", ["Banana   Split", "banana\tsplit", "a BANANA \t SPLIT b", "banana\u00a0split"]
+)
+def test_phrase_matches_any_run_of_spaces_between_words(text):
+    BlocklistEntry.objects.create(pattern="banana split")
+    with pytest.raises(UploadRejected, match="Line 2 contains a blocked term"):
+        check_text(f"fine\n{text}")
+
+
+@pytest.mark.parametrize("text", ["bananasplit", "banana\nsplit", "banana-split"])
+def test_phrase_words_stay_words_on_one_line(text):
+    BlocklistEntry.objects.create(pattern="banana split")
+    assert check_text(text) == text
+
+
+def test_an_instructors_own_term_names_no_category():
+    entry = BlocklistEntry.objects.create(pattern="Banana split", note="class in-joke")
+    assert entry.category == BlocklistEntry.Category.OTHER  # the default
+    with pytest.raises(UploadRejected) as rejected:
+        check_text("one\ntwo\nthree banana split")
+    message = rejected.value.message
+    assert message == "Line 3 contains a blocked term. Remove it and try again."
+    for category in BlocklistEntry.Category:
+        assert category.label not in message
+
+
+def test_the_line_number_is_the_files_not_the_preprocessed_texts():
+    # empty lines are dropped by preprocessing; the student counts them in their editor
+    with pytest.raises(UploadRejected) as rejected:
+        check_text("one\r\n\n  \ntwo\n\nrun: rm -rf / now\nthree")
+    assert rejected.value.message == (
+        "Line 6 contains blocked content (destructive commands). Remove it and try again."
+    )
+
+
 def test_disabled_entries_are_ignored():
     BlocklistEntry.objects.update(enabled=False)
     assert check_text("<script>") == "<script>"
@@ -113,11 +148,13 @@ def test_blocklist_admin_round_trip(client, instructor, student):
     assert "Not a valid regular expression" in response.content.decode()
     assert not BlocklistEntry.objects.filter(pattern="(oops").exists()
 
-    # the new entry blocks uploads, by category
+    # the new entry blocks uploads, by category and line
     student_client = type(client)()
     student_client.force_login(student)
-    response = post_file(student_client, "then SHUTDOWN -H NOW\n")
-    assert response.status_code == 400 and "destructive commands" in response.content.decode()
+    response = post_file(student_client, "first\nthen SHUTDOWN  -H NOW\n")
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Line 2 contains blocked content (destructive commands)" in html
     assert not Upload.objects.exists()
 
     # disabled in the admin: allowed again
@@ -130,6 +167,23 @@ def test_blocklist_admin_round_trip(client, instructor, student):
 
     response = client.post(f"/admin/packs_app/blocklistentry/{entry.id}/delete/", {"post": "yes"})
     assert response.status_code == 302 and not BlocklistEntry.objects.filter(id=entry.id).exists()
+
+
+def test_blocklist_admin_offers_a_term_without_a_category(client, instructor, student):
+    """A custom term is filed as "other" unless the instructor picks a category, and
+    students are then told of a blocked term, not of a category nobody chose."""
+    assert client.login(username=instructor.username, password=PASSWORD)
+    html = client.get(ADD_URL).content.decode()
+    assert '<option value="other" selected>' in html
+    data = {"category": "other", "pattern": "banana split", "enabled": "on"}
+    assert client.post(ADD_URL, data).status_code == 302
+    student_client = type(client)()
+    student_client.force_login(student)
+    response = post_file(student_client, "Banana   Split\n")
+    assert response.status_code == 400
+    assert response.context["form"].errors["file"] == [
+        "Line 1 contains a blocked term. Remove it and try again."
+    ]
 
 
 @pytest.mark.parametrize("who", ["student", "outsider"])

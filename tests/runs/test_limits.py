@@ -22,6 +22,18 @@ def test_fourth_active_run_is_refused(client, student, pack, start_run, settings
     assert Run.objects.filter(owner=student).count() == 3
 
 
+def test_one_active_run_is_one_run(client, student, pack, start_run, settings):
+    settings.LAB_MAX_ACTIVE_RUNS = 1
+    start_run(student)
+    client.force_login(student)
+    html = post_new_run(client, pack).content.decode()
+    assert (
+        "You already have 1 run queued or running; the limit is 1. "
+        "Wait for it to finish, or cancel it, then start this run."
+    ) in html
+    assert 'id="active-runs">You have <strong>1</strong> of 1 run queued or running.' in html
+
+
 def test_finished_runs_do_not_count(client, student, pack, start_run, settings):
     settings.LAB_MAX_ACTIVE_RUNS = 3
     runs = [start_run(student) for _ in range(3)]

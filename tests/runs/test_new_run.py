@@ -51,10 +51,56 @@ def test_pack_change_over_htmx_returns_the_form_partial(client, student, pack):
     assert "<h1>" not in html
 
 
-def test_unknown_pack_falls_back_to_the_first_offered(client, student, pack):
+def unavailable_notice(response):
+    found = re.search(
+        r'<p class="message" role="status" id="pack-unavailable">([^<]*)</p>',
+        response.content.decode(),
+    )
+    return found and found.group(1)
+
+
+def test_unknown_pack_falls_back_to_the_first_offered_and_says_so(client, student, pack):
     client.force_login(student)
     response = client.get(URL, {"pack": "no-such-pack"})
     assert response.context["form"]["pack"].value() == pack.slug
+    assert unavailable_notice(response) == "There is no pack “no-such-pack”; pick another text."
+    response = client.get(URL, {"pack": "<b>x"})
+    assert unavailable_notice(response) == "There is no pack “&lt;b&gt;x”; pick another text."
+
+
+def test_a_link_to_a_disabled_pack_says_why_another_is_shown(client, student, pack):
+    Pack.objects.create(slug="regex", title="Regex", teaches="-", text="a", enabled=False)
+    client.force_login(student)
+    response = client.get(URL, {"pack": "regex"})
+    assert response.status_code == 200
+    assert response.context["form"]["pack"].value() == pack.slug  # the fallback stays
+    assert unavailable_notice(response) == (
+        "The pack “Regex” is not available right now; pick another text."
+    )
+
+
+def test_a_link_to_an_upload_no_longer_shared_says_why(client, student, classmate, pack, classroom):
+    upload, _ = Upload.objects.store("cat\ndog", classmate, name="pets of classmate.txt")
+    upload.shared_with.add(classroom)
+    client.force_login(student)
+    shared = client.get(URL, {"pack": upload.ref})
+    assert shared.context["form"]["pack"].value() == upload.ref
+    assert unavailable_notice(shared) is None
+    upload.shared_with.remove(classroom)
+    response = client.get(URL, {"pack": upload.ref})
+    assert response.context["form"]["pack"].value() == pack.slug
+    assert unavailable_notice(response) == (
+        "The upload in that link is not shared with you (or no longer is); pick another text."
+    )
+    assert "pets of classmate" not in response.content.decode()
+
+
+def test_no_notice_for_an_offered_pack_or_no_link(client, student, pack):
+    client.force_login(student)
+    for params in ({}, {"pack": pack.slug}):
+        assert unavailable_notice(client.get(URL, params)) is None
+    change = client.get(URL, {"pack": pack.slug}, HTTP_HX_REQUEST="true")
+    assert 'id="pack-unavailable"' not in change.content.decode()
 
 
 def test_valid_post_starts_a_queued_run_and_dispatches_it(
