@@ -20,7 +20,7 @@ from runs.models import Run
 pack = Pack.objects.get(slug="arithmetic")
 now = timezone.now()
 run = Run.objects.create(
-    owner=get_user_model().objects.get(username="hopper"), pack=pack,
+    owner=get_user_model().objects.get(username="wilkes"), pack=pack,
     config=pack.recommended_config, num_steps=pack.recommended_config["num_steps"],
     status=Run.Status.RUNNING, started_at=now - timedelta(seconds=3), heartbeat_at=now,
     current_step=10, worker="gone@nowhere",
@@ -31,7 +31,7 @@ print(run.pk)
 
 def test_a_quiet_worker_is_said_then_the_run_is_failed_worker_lost(page, lab_server):
     lab_server.wait_healthy()
-    sign_up(page, "hopper")
+    sign_up(page, "wilkes")
     run_id = int(lab_server.manage("shell", "-c", ORPHAN).strip().splitlines()[-1])
     page.goto(f"/runs/{run_id}/")
     assert page.locator("#run-status").get_attribute("data-status") == "running"
