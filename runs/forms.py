@@ -175,6 +175,8 @@ class NewRunForm(forms.Form):
                 source = resolve_source(ref, user)
             except SourceError:
                 source = None
+        if source is not None and source.pack and not policy.allows_pack(source.pack):
+            source = None  # not offered in this classroom: its first offered pack instead
         if source is None:
             first = policy.offered_packs.first()
             source = resolve_source(first.slug, user) if first else None

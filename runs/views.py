@@ -68,7 +68,7 @@ def new_run(request):
         ref = request.GET.get("pack", "").strip()
         initial, source = NewRunForm.initial_for(request.user, ref, classroom)
         form = NewRunForm(request.user, initial=initial, classroom=classroom)
-        unavailable = unavailable_notice(request.user, ref, source)
+        unavailable = unavailable_notice(request.user, ref, source, classroom)
     context = {
         "form": form,
         "source": source,
@@ -82,7 +82,7 @@ def new_run(request):
     return render(request, template, context, status=status)
 
 
-def unavailable_notice(user, ref, source):
+def unavailable_notice(user, ref, source, classroom=None):
     """Why the form shows another text than the link's ?pack=`ref` asked for; "" when it
     shows that one (or the link named none)."""
     if not ref or (source and source.ref == ref):
@@ -95,6 +95,8 @@ def unavailable_notice(user, ref, source):
         pack = resolve_source(ref, user, include_disabled=True).pack
     except SourceError:
         return f"There is no pack “{ref}”; pick another text."
+    if pack.enabled and classroom is not None:
+        return f"The pack “{pack.title}” is not offered in {classroom.name}; pick another text."
     return f"The pack “{pack.title}” is not available right now; pick another text."
 
 

@@ -95,6 +95,22 @@ def test_a_link_to_an_upload_no_longer_shared_says_why(client, student, classmat
     assert "pets of classmate" not in response.content.decode()
 
 
+def test_a_pack_the_classroom_does_not_offer_falls_back_and_says_so(
+    client, student, pack, classroom
+):
+    other = Pack.objects.create(slug="other", title="Other", teaches="-", text="a\nb")
+    classroom.offered_packs.set([pack])
+    client.force_login(student)
+    response = client.get(URL, {"pack": other.slug, "classroom": classroom.pk})
+    assert response.context["form"]["pack"].value() == pack.slug  # the classroom's own
+    assert unavailable_notice(response) == (
+        "The pack “Other” is not offered in Period 3; pick another text."
+    )
+    outside = client.get(URL, {"pack": other.slug})  # outside the classroom: fine
+    assert outside.context["form"]["pack"].value() == other.slug
+    assert unavailable_notice(outside) is None
+
+
 def test_no_notice_for_an_offered_pack_or_no_link(client, student, pack):
     client.force_login(student)
     for params in ({}, {"pack": pack.slug}):
