@@ -82,18 +82,11 @@ def test_an_instructor_cannot_enrol_anyone_in_the_admin(
     )
     assert response.status_code == 403
     # nor through the classroom page's membership rows
-    response = client.post(
-        f"/admin/classrooms/classroom/{classroom.pk}/change/",
-        {
-            "name": classroom.name,
-            "description": "",
-            "join_code": classroom.join_code,
-            "join_open": "on",
-            "default_config": "{}",
-            "locked_fields": "[]",
-            "max_active_runs": 3,
+    post_classroom(
+        client,
+        classroom,
+        **{
             "membership_set-TOTAL_FORMS": 1,
-            "membership_set-INITIAL_FORMS": 0,
             "membership_set-0-student": outsider.pk,
             "membership_set-0-classroom": classroom.pk,
         },
