@@ -74,6 +74,8 @@ def new_run(request):
         "source": source,
         "unavailable": unavailable,
         "classroom": classroom,
+        # outside a classroom, the student's classrooms (where a lesson's rules apply)
+        "my_classrooms": [] if classroom else Classroom.objects.filter(students=request.user),
         "config_fields": [form[name] for name in CONFIG_FIELDS],
         "active_runs": Run.objects.filter(owner=request.user).active().count(),
         "max_active": form.policy.max_active_runs,

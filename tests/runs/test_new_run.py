@@ -321,3 +321,16 @@ def test_a_classroom_the_student_is_not_in_is_refused(client, outsider, pack, cl
     response = client.post(URL, {"pack": pack.slug, "classroom": classroom.pk, **TINY})
     assert response.status_code == 403
     assert not Run.objects.exists()
+
+
+def test_outside_a_classroom_the_form_points_a_member_to_their_classroom(
+    client, student, outsider, pack, classroom
+):
+    client.force_login(student)
+    html = client.get(URL).content.decode()
+    assert 'id="private-run-note"' in html
+    assert f'href="/runs/new/?classroom={classroom.pk}">Period 3</a>' in html
+    inside = client.get(URL, {"classroom": classroom.pk}).content.decode()
+    assert 'id="private-run-note"' not in inside and "its rules apply" in inside
+    client.force_login(outsider)  # in no classroom: nothing to point to
+    assert 'id="private-run-note"' not in client.get(URL).content.decode()
