@@ -5,10 +5,9 @@ import json
 
 from django.urls import reverse
 
-from classrooms.panel import loss_value
 from runs.config import CONFIG_FIELDS
-from runs.models import Kind, RunEvent
-from runs.page import correct_count
+from runs.models import Kind, RunEvent, step_loss
+from runs.page import newest_batch
 
 COMPARE_COLOURS = ("#2f6fdb", "#d9480f")
 
@@ -28,7 +27,7 @@ def loss_curve(run):
     rows = (
         RunEvent.objects.filter(run=run, kind=Kind.STEP)
         .order_by("step")
-        .annotate(loss=loss_value())
+        .annotate(loss=step_loss())
         .values_list("step", "loss")
     )
     steps, losses = [], []
@@ -97,16 +96,12 @@ def context(a, b, *, step=None, layer=None, head=None):
     head = min(max(head or 0, 0), heads - 1)
     columns = []
     for run in (a, b):
-        follow_count, sample_count = run.adherence()
         samples = run.samples()
-        newest = [s["text"] for s in samples if samples and s["step"] == samples[0]["step"]]
         columns.append(
             {
                 "run": run,
                 "samples": samples[:8],
-                "follow_count": follow_count,
-                "sample_count": sample_count,
-                "correct_count": correct_count(run, newest) if sample_count else None,
+                **newest_batch(run, samples),
                 "attention": attention_at(run, step, layer, head) if step is not None else None,
             }
         )

@@ -6,13 +6,11 @@ import math
 from dataclasses import dataclass, field
 
 from django.db.models import FloatField, OuterRef, Q, Subquery
-from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast
 from django.urls import reverse
 
 from classrooms import funnel
 from classrooms.models import Membership
-from runs.models import Kind, Run, RunEvent
+from runs.models import Kind, Run, RunEvent, step_loss
 
 RECENT_PER_STUDENT = 3  # finished runs listed under each student
 OVERLAY_POINTS = 150  # points per curve on the class overlay (the stored series is thinned)
@@ -37,16 +35,11 @@ def finite(value):
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def loss_value():
-    """The stored loss of a step event as a float, on SQLite and PostgreSQL alike."""
-    return Cast(KeyTextTransform("loss", "data"), FloatField())
-
-
 def latest_loss_subquery():
     return Subquery(
         RunEvent.objects.filter(run=OuterRef("pk"), kind=Kind.STEP)
         .order_by("-step")
-        .annotate(loss=loss_value())
+        .annotate(loss=step_loss())
         .values("loss")[:1],
         output_field=FloatField(),
     )
@@ -138,7 +131,7 @@ def thinned_losses(runs, cache=None):
         newer |= Q(run_id=run.pk, step__gt=points[-1][0] if points else 0)
     rows = (
         RunEvent.objects.filter(newer, kind=Kind.STEP, step__in=wanted)
-        .annotate(loss=loss_value())
+        .annotate(loss=step_loss())
         .order_by("run_id", "step")
         .values_list("run_id", "step", "loss")
     )

@@ -12,7 +12,9 @@ from datetime import timedelta
 import numpy as np
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
-from django.db.models import Q
+from django.db.models import FloatField, Q
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 log = logging.getLogger(__name__)
@@ -85,6 +87,11 @@ class RunQuerySet(models.QuerySet):
             transaction.on_commit(lambda: enqueue(run))
         log.info("run queued", extra={"run_id": run.pk, "user_id": owner.pk, "source": source.ref})
         return run
+
+
+def step_loss():
+    """The stored loss of a step event as a float, on SQLite and PostgreSQL alike."""
+    return Cast(KeyTextTransform("loss", "data"), FloatField())
 
 
 class ActiveRunLimit(Exception):
@@ -277,20 +284,6 @@ class Run(models.Model):
                 out.append({"step": step, "text": text, "follows": ok})
         return out
 
-    def adherence(self):
-        """(k, n): k of the n samples of the latest batch follow the template; (0, 0) when
-        there is no batch yet or the pack has no template."""
-        data = (
-            self.events.filter(kind=Kind.SAMPLES)
-            .order_by("-seq")
-            .values_list("data", flat=True)
-            .first()
-        )
-        if not data:
-            return (0, 0)
-        follows = [ok for ok in data.get("follows") or [] if ok is not None]
-        return (sum(follows), len(follows))
-
     def params_at(self, step):
         """The parameters used for the forward pass at `step` (dict name -> float32 array), or
         None when no checkpoint is stored for that step."""
@@ -390,7 +383,7 @@ class Run(models.Model):
             running = locked.status == self.Status.RUNNING
             if running or locked.status == self.Status.QUEUED:
                 Run.objects.filter(pk=self.pk).update(
-                    cancel_requested=running, canceled_by_note=note[:200]
+                    cancel_requested=running, canceled_by_note=note
                 )
         if locked.status == self.Status.QUEUED:
             self.finish(Kind.CANCELED, data={"step": 0, "reason": "canceled before it started"})

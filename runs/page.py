@@ -214,17 +214,26 @@ def samples_context(run, upto_step=None, steps=None):
         if (steps is None or sample["step"] in steps)
         and (upto_step is None or sample["step"] <= upto_step)
     ]
-    follow_count, sample_count = run.adherence()
-    newest_step = every[0]["step"] if every else None
-    newest = [sample["text"] for sample in every if sample["step"] == newest_step]
     return {
-        "correct_count": correct_count(run, newest) if sample_count else None,
+        **newest_batch(run, every),
         "samples": samples[:SAMPLES_SHOWN],
         "samples_shown": SAMPLES_SHOWN,
         "samples_hidden": max(0, len(samples) - SAMPLES_SHOWN),
-        "follow_count": follow_count,
-        "sample_count": sample_count,
         "adherence_pattern": run.adherence_pattern,
+    }
+
+
+def newest_batch(run, samples):
+    """The headline of the newest batch in `samples` (run.samples(), newest first):
+    follow_count of sample_count follow the template (samples of a pack without one do
+    not count: 0 of 0), and correct_count of them are also right (None where the pack has
+    no such check, or there is nothing to count)."""
+    batch = [s for s in samples if s["step"] == samples[0]["step"]] if samples else []
+    follows = [s["follows"] for s in batch if s["follows"] is not None]
+    return {
+        "follow_count": sum(follows),
+        "sample_count": len(follows),
+        "correct_count": correct_count(run, [s["text"] for s in batch]) if follows else None,
     }
 
 

@@ -5,9 +5,7 @@ import json
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Avg, F, FloatField
-from django.db.models.fields.json import KT
-from django.db.models.functions import Cast
+from django.db.models import Avg, F
 from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,7 +16,7 @@ from classrooms.models import Classroom
 from packs_app.sources import UPLOAD_PREFIX, SourceError, resolve_source
 from runs.config import CONFIG_FIELDS
 from runs.forms import NewRunForm
-from runs.models import ActiveRunLimit, Kind, Run
+from runs.models import ActiveRunLimit, Kind, Run, step_loss
 from runs.permissions import can_cancel, can_view
 
 LIMIT_STATUS = 409  # a 4th active run conflicts with the three already queued or running
@@ -129,7 +127,7 @@ def smoothed_losses(run, points=SPARK_POINTS):
         run.events.filter(kind=Kind.STEP)
         .annotate(bucket=bucket)
         .values("bucket")
-        .annotate(mid_step=Avg("step"), loss=Avg(Cast(KT("data__loss"), FloatField())))
+        .annotate(mid_step=Avg("step"), loss=Avg(step_loss()))
         .order_by("bucket")
         .values_list("mid_step", "loss")
     )

@@ -9,6 +9,7 @@ from engine import GPT, GPTConfig, Trainer
 from engine.model import param_group
 from runs import training
 from runs.models import TERMINAL_KINDS, Kind, Run
+from runs.page import newest_batch
 from runs.training import snapshot_schedule, train_run
 from tests.runs.conftest import TINY
 
@@ -130,7 +131,8 @@ def test_samples_are_stored_with_template_adherence(student, start_run):
     samples = run.samples()
     assert [s["step"] for s in samples] == [20, 20, 20, 10, 10, 10]  # newest batch first
     assert all(isinstance(s["follows"], bool) for s in samples)
-    k, n = run.adherence()
+    batch = newest_batch(run, samples)
+    k, n = batch["follow_count"], batch["sample_count"]
     assert n == 3 and k == sum(s["follows"] for s in samples[:3])
 
 
@@ -139,7 +141,8 @@ def test_samples_without_a_template_are_unmarked(student, start_run, pack):
     pack.save()
     run = trained(start_run, student, num_steps=10, sample_interval=10)
     assert {s["follows"] for s in run.samples()} == {None}
-    assert run.adherence() == (0, 0)
+    batch = newest_batch(run, run.samples())
+    assert (batch["follow_count"], batch["sample_count"]) == (0, 0)
 
 
 def test_writes_are_batched(student, start_run, monkeypatch):
