@@ -123,7 +123,9 @@ def lab_server(tmp_path_factory):
         "PYTHONUNBUFFERED": "1",
     }
     if PROD_PASS:
-        env["DATABASE_URL"] = fresh_postgres_database(env["DATABASE_URL"], "microlab_browser")
+        # named after the pass's own database, so two checkouts' test runs never share one
+        base_name = env["DATABASE_URL"].rsplit("/", 1)[-1]
+        env["DATABASE_URL"] = fresh_postgres_database(env["DATABASE_URL"], f"{base_name}_browser")
         env["LAB_CHANNEL_PREFIX"] = f"browser-{uuid.uuid4().hex[:8]}"
     else:
         env.pop("DATABASE_URL", None)
