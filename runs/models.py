@@ -12,9 +12,9 @@ from datetime import timedelta
 import numpy as np
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
-from django.db.models import FloatField, Q
+from django.db.models import FloatField, Q, Value
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 log = logging.getLogger(__name__)
@@ -28,12 +28,15 @@ class Kind(models.TextChoices):
     STEP = "step"
     SNAPSHOT = "snapshot"
     SAMPLES = "sample.generated"
+    RESUMED = "run.resumed"  # its worker was lost; another worker goes on from the stored steps
     COMPLETED = "run.completed"
     FAILED = "run.failed"
     CANCELED = "run.canceled"
 
 
 TERMINAL_KINDS = (Kind.COMPLETED, Kind.FAILED, Kind.CANCELED)
+# what Run.append_events answers a trainer the reaper judged lost (the run went on elsewhere)
+SUPERSEDED = "superseded"
 
 
 def run_group(run_id):
@@ -149,12 +152,23 @@ class Run(models.Model):
     # who canceled, when it was not the owner ("Canceled by your instructor, …"); shown on the run
     canceled_by_note = models.CharField(max_length=200, blank=True, default="")
     last_seq = models.PositiveIntegerField(default=0, help_text="seq of the newest event")
+    claimed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a worker last took it (the fair queue's turns)."
+    )
+    worker_losses = models.PositiveSmallIntegerField(
+        default=0, help_text="How many workers stopped while training it (resumed each time)."
+    )
 
     objects = RunQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "heartbeat_at"], name="run_status_beat")]
+        indexes = [
+            models.Index(fields=["status", "heartbeat_at"], name="run_status_beat"),
+            # the fair claim's "when was this classroom / this student last served"
+            models.Index(fields=["classroom", "claimed_at"], name="run_classroom_claimed"),
+            models.Index(fields=["owner", "claimed_at"], name="run_owner_claimed"),
+        ]
 
     def __str__(self):
         return f"Run {self.pk} ({self.status})"
@@ -225,13 +239,11 @@ class Run(models.Model):
         return self.current_step / elapsed
 
     def queue_position(self):
-        """1 for the next run a worker will take, 2 behind it...; None unless queued."""
-        if self.status != self.Status.QUEUED:
-            return None
-        ahead = Run.objects.filter(status=self.Status.QUEUED).filter(
-            Q(created_at__lt=self.created_at) | Q(created_at=self.created_at, pk__lt=self.pk)
-        )
-        return ahead.count() + 1
+        """1 for the next run a worker will take, 2 behind it... (the fair order of
+        runs.queue); None unless queued."""
+        from runs.queue import queue_estimate
+
+        return queue_estimate(self)[0]
 
     def step_series(self, after_seq=None, upto_seq=None):
         """The stored steps' scalars, ordered by step (only the events after `after_seq` and
@@ -297,27 +309,36 @@ class Run(models.Model):
 
     def claim(self, worker_name):
         """queued -> running in one conditional UPDATE. True only for the one caller that
-        changed the row; a second claim (or a claim of a canceled run) does nothing."""
+        changed the row; a second claim (or a claim of a canceled run) does nothing. A free
+        worker takes the fairly chosen next run instead: runs.queue.claim_next."""
         now = timezone.now()
         claimed = Run.objects.filter(pk=self.pk, status=self.Status.QUEUED).update(
-            status=self.Status.RUNNING, started_at=now, heartbeat_at=now, worker=worker_name
+            status=self.Status.RUNNING,
+            started_at=Coalesce("started_at", Value(now)),
+            claimed_at=now,
+            heartbeat_at=now,
+            worker=worker_name,
         )
         if claimed:
             self.refresh_from_db()
         return claimed == 1
 
-    def append_events(self, events, checkpoints=(), **run_fields):
+    def append_events(self, events, checkpoints=(), *, attempt=None, **run_fields):
         """Store `events` ([(kind, step, data)]) after the run's newest event and
         `checkpoints` ([RunCheckpoint] without run) in one transaction under the run's row
         lock, and set `run_fields` on the run. Returns the run's (status, cancel_requested)
         as locked, so the trainer learns of a cancel or of a reaper's verdict in the same
-        round trip. Nothing is stored once the run has ended."""
+        round trip. Nothing is stored once the run has ended, nor by a trainer whose
+        `attempt` (worker_losses when it claimed the run) is over: the reaper judged it lost
+        and the run went back to the queue; the status returned is then SUPERSEDED."""
         with transaction.atomic():
             locked = (
                 Run.objects.select_for_update()
-                .only("last_seq", "status", "cancel_requested")
+                .only("last_seq", "status", "cancel_requested", "worker_losses")
                 .get(pk=self.pk)
             )
+            if attempt is not None and locked.worker_losses != attempt:
+                return SUPERSEDED, locked.cancel_requested
             if locked.status not in (self.Status.QUEUED, self.Status.RUNNING):
                 return locked.status, locked.cancel_requested
             seq = locked.last_seq
@@ -335,10 +356,11 @@ class Run(models.Model):
             setattr(self, name, value)
         return locked.status, locked.cancel_requested
 
-    def finish(self, kind, *, error="", final_loss=None, data=None):
+    def finish(self, kind, *, error="", final_loss=None, data=None, attempt=None):
         """Write the terminal event and the matching status in one transaction. Returns False
         (and changes nothing) when the run already has its terminal event: the first verdict
-        wins; the database's one-terminal-event constraint is the backstop."""
+        wins; the database's one-terminal-event constraint is the backstop. With `attempt`
+        (a trainer's), also when the run has gone on to another worker since."""
         status = {
             Kind.COMPLETED: self.Status.COMPLETED,
             Kind.FAILED: self.Status.FAILED,
@@ -351,8 +373,14 @@ class Run(models.Model):
             payload["final_loss"] = final_loss
         try:
             with transaction.atomic():
-                locked = Run.objects.select_for_update().only("last_seq", "status").get(pk=self.pk)
+                locked = (
+                    Run.objects.select_for_update()
+                    .only("last_seq", "status", "worker_losses")
+                    .get(pk=self.pk)
+                )
                 if locked.status not in (self.Status.QUEUED, self.Status.RUNNING):
+                    return False
+                if attempt is not None and locked.worker_losses != attempt:
                     return False
                 seq = locked.last_seq + 1
                 step = payload.get("step")

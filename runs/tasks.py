@@ -1,15 +1,16 @@
-"""Celery: the thin training task, and each worker's heartbeat and reaper thread."""
+"""Celery: the thin wake-up task, and each worker's heartbeat and reaper thread."""
 
 from celery import shared_task
 from celery.signals import worker_ready, worker_shutdown
 
-from runs.training import train_run
+from runs.training import train_next
 
 
 @shared_task(name="runs.train_run")
-def train_run_task(run_id):
-    """Claim and train one run (acks_late, prefetch 1 and time limits: see settings)."""
-    return train_run(run_id)
+def train_run_task(run_id=None):
+    """A wake-up: claim the fairly chosen next queued run and train it (`run_id` is only the
+    run whose arrival sent it; see runs.dispatch). Time limits: see settings."""
+    return train_next(hint=run_id)
 
 
 @worker_ready.connect

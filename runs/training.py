@@ -3,7 +3,10 @@
 Writes are batched: step records are buffered and flushed in one transaction every
 FLUSH_SECONDS (and after the first step and the last), then the viewers get a wake-up. Each
 flush also beats the run's heartbeat and reads back its status and cancel flag, so a
-cancel lands within one flush and a reaper's verdict stops the trainer.
+cancel lands within one flush and a reaper's verdict stops the trainer. A flush that meets
+a dropped database connection reconnects and tries again (for DB_RETRY_SECONDS) before the
+run fails. A run whose worker was lost resumes: the engine is deterministic, so replaying
+it to the last stored step rebuilds the state exactly, and training goes on from there.
 """
 
 import logging
@@ -13,11 +16,13 @@ import socket
 import time
 
 import numpy as np
+from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
 from engine import Trainer
 from runs.config import CONFIG_FIELDS
 from runs.models import Kind, Run, RunCheckpoint
+from runs.queue import claim_next
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +33,7 @@ FINAL_LOSS_WINDOW = 20
 # together with a step row per step (~0.5 KB) a max-config run stays under 5 MB.
 SNAPSHOT_BUDGET_BYTES = 3_500_000
 SNAPSHOT_COUNT_RANGE = (4, 20)
+DB_RETRY_SECONDS = 60  # a database blip shorter than this does not fail a run
 
 
 class RunCanceled(Exception):
@@ -97,10 +103,27 @@ def update_norms(before, after):
     return {name: significant(float(np.linalg.norm(after[name] - p))) for name, p in before.items()}
 
 
+def with_database_retry(work, seconds=None):
+    """work(), tried again on a fresh connection while the database is unreachable (a
+    restart, a dropped connection), backing off from 0.25 s to 4 s for up to `seconds`."""
+    deadline = time.monotonic() + (DB_RETRY_SECONDS if seconds is None else seconds)
+    pause = 0.25
+    while True:
+        try:
+            return work()
+        except (OperationalError, InterfaceError) as exc:
+            connection.close()  # the next try opens a new one
+            if time.monotonic() + pause > deadline:
+                raise
+            log.warning("database unreachable, trying again: %r", exc)
+            time.sleep(pause)
+            pause = min(4.0, pause * 2)
+
+
 def finish(run, kind, **fields):
     """Write the run's terminal event and status in one transaction; a no-op returning
     False when the run already has one (see Run.finish)."""
-    return run.finish(kind, **fields)
+    return with_database_retry(lambda: run.finish(kind, **fields))
 
 
 def train_run(run_id, worker_name=None):
@@ -111,6 +134,25 @@ def train_run(run_id, worker_name=None):
     if run is None or not run.claim(worker_name):
         log.info("run not claimed", extra={"run_id": run_id, "worker": worker_name})
         return False
+    return train_claimed(run, worker_name)
+
+
+def train_next(worker_name=None, hint=None):
+    """A woken worker: claim the fairly chosen next queued run (runs.queue) and train it.
+    Returns the run's id, or None when nothing was waiting (`hint`: the run whose arrival
+    woke us, for the log)."""
+    worker_name = worker_name or default_worker_name()
+    run = with_database_retry(lambda: claim_next(worker_name))
+    if run is None:
+        log.info("nothing to claim", extra={"run_id": hint, "worker": worker_name})
+        return None
+    train_claimed(run, worker_name)
+    return run.pk
+
+
+def train_claimed(run, worker_name):
+    """Train a run this worker has claimed, to its terminal event."""
+    run_id = run.pk
     log.info(
         "run claimed", extra={"run_id": run_id, "user_id": run.owner_id, "worker": worker_name}
     )
@@ -118,12 +160,18 @@ def train_run(run_id, worker_name=None):
     try:
         session.train()
     except RunCanceled:
-        finish(run, Kind.CANCELED, data={"step": session.step})
+        finish(run, Kind.CANCELED, data={"step": session.step}, attempt=session.attempt)
     except RunEnded as ended:
         log.warning("run ended while training", extra={"run_id": run_id, "status": str(ended)})
     except BaseException as exc:
         log.exception("run failed", extra={"run_id": run_id})
-        finish(run, Kind.FAILED, error=readable_reason(exc), data={"step": session.step})
+        finish(
+            run,
+            Kind.FAILED,
+            error=readable_reason(exc),
+            data={"step": session.step},
+            attempt=session.attempt,
+        )
         if not isinstance(exc, Exception):
             raise  # KeyboardInterrupt, SystemExit: record the failure, then let it through
     return True
@@ -135,7 +183,9 @@ class TrainingSession:
     def __init__(self, run, worker_name):
         self.run = run
         self.worker_name = worker_name
-        self.step = 0
+        self.attempt = run.worker_losses  # the reaper counts up when it judges us lost
+        self.step = self.stored_step = 0
+        self.flush_failed = False
         self.events, self.checkpoints = [], []
         self.last_flush = 0.0
         self.losses = []
@@ -150,13 +200,16 @@ class TrainingSession:
         interval = config.get("snapshot_interval") or default_snapshot_interval(trainer)
         snapshot_steps = set(snapshot_schedule(trainer.num_steps, interval))
         pattern = source.adherence_pattern or ""
-        started = {
-            "worker": self.worker_name,
-            "vocab_size": trainer.vocab.size,
-            "num_params": int(trainer.model.flat.size),
-            "snapshot_steps": sorted(snapshot_steps),
-        }
-        self.events.append((Kind.STARTED, 0, started))
+        if run.worker_losses and run.current_step:
+            self.resume(trainer, run.current_step)
+        if not run.events.filter(kind=Kind.STARTED).exists():
+            started = {
+                "worker": self.worker_name,
+                "vocab_size": trainer.vocab.size,
+                "num_params": int(trainer.model.flat.size),
+                "snapshot_steps": sorted(snapshot_steps),
+            }
+            self.events.append((Kind.STARTED, 0, started))
         self.flush(vocab=trainer.vocab.chars, num_steps=trainer.num_steps)
 
         while not trainer.done:
@@ -197,19 +250,31 @@ class TrainingSession:
         self.flush()
         window = self.losses[-FINAL_LOSS_WINDOW:]
         final_loss = sum(window) / len(window)
-        finish(self.run, Kind.COMPLETED, final_loss=final_loss, data={"step": self.step})
+        done = finish(
+            self.run,
+            Kind.COMPLETED,
+            final_loss=final_loss,
+            data={"step": self.step},
+            attempt=self.attempt,
+        )
+        if not done:
+            raise RunEnded("ended or resumed elsewhere before its completion was stored")
+
+    def resume(self, trainer, step):
+        """Rebuild the trainer's state at `step` (the last stored one) by replaying from the
+        seed: the same documents, order and updates, so what follows is bit-identical to an
+        uninterrupted run. The last losses come from the stored steps (for final_loss)."""
+        trainer.replay(step)
+        self.step = self.stored_step = step
+        stored = self.run.step_series(upto_seq=self.run.last_seq)["loss"]
+        self.losses = [math.nan if loss is None else loss for loss in stored[-FINAL_LOSS_WINDOW:]]
 
     def flush(self, **run_fields):
         """Store the buffered events and checkpoints, beat the heartbeat, wake the viewers;
-        raise RunCanceled when a cancel was requested. If the run has ended meanwhile (the
-        reaper judged it lost), stop without a word: its terminal event is written."""
-        status, cancel_requested = self.run.append_events(
-            self.events,
-            self.checkpoints,
-            current_step=self.step,
-            heartbeat_at=timezone.now(),
-            **run_fields,
-        )
+        raise RunCanceled when a cancel was requested. If the run has ended meanwhile, or
+        gone on to another worker (the reaper judged us lost), stop without a word."""
+        status, cancel_requested = with_database_retry(lambda: self.store(run_fields))
+        self.stored_step = self.step
         self.events, self.checkpoints = [], []
         self.last_flush = time.monotonic()
         self.run.wake()
@@ -217,3 +282,26 @@ class TrainingSession:
             raise RunEnded(status)
         if cancel_requested:
             raise RunCanceled()
+
+    def store(self, run_fields):
+        """One try of a flush. After a failed try, first check whether it was stored after
+        all (the commit went through, the answer was lost): then only read the flags."""
+        if self.flush_failed and self.step > self.stored_step:
+            row = Run.objects.filter(pk=self.run.pk).values(
+                "current_step", "status", "cancel_requested", "worker_losses", "last_seq"
+            )[0]
+            if row["current_step"] == self.step and row["worker_losses"] == self.attempt:
+                self.flush_failed = False
+                self.run.last_seq = row["last_seq"]
+                return row["status"], row["cancel_requested"]
+        self.flush_failed = True
+        answer = self.run.append_events(
+            self.events,
+            self.checkpoints,
+            attempt=self.attempt,
+            current_step=self.step,
+            heartbeat_at=timezone.now(),
+            **run_fields,
+        )
+        self.flush_failed = False
+        return answer

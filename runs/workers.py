@@ -1,10 +1,12 @@
 """Workers: the embedded thread pool (embedded mode) and the keeper every worker runs.
 
 Embedded mode: the server process (microlab_site/asgi.py) starts LAB_EMBEDDED_WORKERS
-daemon threads serving an in-process queue of run ids. Celery mode: worker processes train
-(runs/tasks.py). Either way a keeper thread beats the WorkerHeartbeat table (what /health/
-reads) and runs the reaper every few seconds; in embedded mode it also runs the periodic
-chores that `celery beat` runs in production (CELERY_BEAT_SCHEDULE).
+daemon threads woken through an in-process queue. Celery mode: worker processes train
+(runs/tasks.py). Either way a woken worker takes the fairly chosen next run (runs.queue),
+and a keeper thread beats the WorkerHeartbeat table (what /health/ reads), runs the
+reaper and tops up the wake-ups every few seconds; in embedded mode it also restarts a
+worker thread that died and runs the periodic chores that `celery beat` runs in production
+(CELERY_BEAT_SCHEDULE).
 """
 
 import logging
@@ -21,7 +23,7 @@ from django.db import close_old_connections, connection
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from runs.models import Run, WorkerHeartbeat
+from runs.models import WorkerHeartbeat
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +67,9 @@ class Keeper(threading.Thread):
 
     running = []
 
-    def __init__(self, name, mode, on_start=None, chores=()):
+    def __init__(self, name, mode, chores=()):
         super().__init__(name=f"lab-keeper-{mode}", daemon=True)
-        self.node, self.mode, self.on_start = name, mode, on_start
+        self.node, self.mode = name, mode
         self.chores = [[seconds, chore, None] for seconds, chore in chores]  # last run: None
         self.stopping = threading.Event()
 
@@ -82,17 +84,17 @@ class Keeper(threading.Thread):
                 work()
 
     def run(self):
+        from runs.dispatch import top_up_wakeups
         from runs.reaper import reap_runs
 
         Keeper.running.append(self)
-        first = True
         while not self.stopping.is_set():
             try:
                 WorkerHeartbeat.beat(self.node, self.mode)
-                if first and self.on_start:
-                    self.on_start()
-                first = False
+                if self.mode == "embedded":
+                    revive_dead_workers()
                 reap_runs()
+                top_up_wakeups()  # a restarted broker or server lost its wake-ups
                 WorkerHeartbeat.forget_older_than(24 * 3600)
                 self.do_chores_due()
             except Exception:
@@ -116,23 +118,18 @@ class Keeper(threading.Thread):
 
 
 def submit(run_id):
-    """Queue a run for the embedded worker threads."""
+    """Wake an embedded worker thread (`run_id`: the run that asks, for the log)."""
     _queue.put(run_id)
 
 
-def requeue_waiting_runs():
-    """After a (re)start the in-process queue is empty: queue every run still waiting."""
-    for run_id in (
-        Run.objects.filter(status=Run.Status.QUEUED)
-        .order_by("created_at")
-        .values_list("pk", flat=True)
-    ):
-        submit(run_id)
+def waiting():
+    """Wake-ups not yet taken by an embedded worker thread."""
+    return _queue.qsize()
 
 
 def serve(worker_name):
-    """An embedded worker thread: train queued runs one at a time, forever."""
-    from runs.training import train_run
+    """An embedded worker thread: on each wake-up, train the fairly chosen next run."""
+    from runs.training import train_next
 
     while True:
         run_id = _queue.get()
@@ -140,12 +137,27 @@ def serve(worker_name):
             _queue.task_done()
             return
         try:
-            train_run(run_id, worker_name)
+            train_next(worker_name, hint=run_id)
         except Exception:
             log.exception("embedded worker error", extra={"run_id": run_id})
         finally:
             connection.close()
             _queue.task_done()
+
+
+def start_worker_thread(index):
+    name = f"{node_name('embedded')}/{index}"
+    thread = threading.Thread(target=serve, args=(name,), name=f"lab-worker-{index}", daemon=True)
+    thread.start()
+    return thread
+
+
+def revive_dead_workers():
+    """Supervision in the embedded lab: a worker thread that died is started again."""
+    for index, thread in enumerate(_threads):
+        if not thread.is_alive():
+            log.warning("embedded worker restarted", extra={"worker": thread.name})
+            _threads[index] = start_worker_thread(index)
 
 
 def beat_chores():
@@ -171,13 +183,8 @@ def start_embedded_workers(count=None, *, force=False):
         _embedded_started = True
     count = settings.LAB_EMBEDDED_WORKERS if count is None else count
     base = node_name("embedded")
-    for i in range(count):
-        thread = threading.Thread(
-            target=serve, args=(f"{base}/{i}",), name=f"lab-worker-{i}", daemon=True
-        )
-        thread.start()
-        _threads.append(thread)
-    Keeper(base, mode="embedded", on_start=requeue_waiting_runs, chores=beat_chores()).start()
+    _threads.extend(start_worker_thread(i) for i in range(count))
+    Keeper(base, mode="embedded", chores=beat_chores()).start()
     log.info("embedded workers started", extra={"worker": base, "count": count})
     return True
 
@@ -185,11 +192,11 @@ def start_embedded_workers(count=None, *, force=False):
 def stop_embedded_workers(timeout=30):
     """Stop the embedded workers after their current runs, and their keeper (for tests)."""
     global _embedded_started
+    Keeper.stop_all()  # first: it would revive the threads being stopped
     for _ in _threads:
         submit(None)
     for thread in _threads:
         thread.join(timeout)
     _threads.clear()
-    Keeper.stop_all()
     with _start_lock:
         _embedded_started = False

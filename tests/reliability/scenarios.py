@@ -184,7 +184,37 @@ def embedded_workers_train(runs=3):
 
 def make_long_run():
     """A queued run long enough to be killed mid-way; prints its id."""
-    return {"run_id": make_run(n_embd=32, n_head=4, block_size=32, num_steps=2000).pk}
+    return {"run_id": make_run(n_embd=16, n_head=2, block_size=24, num_steps=2000).pk}
+
+
+def losses_of(run):
+    series = run.step_series()
+    return series["step"], series["loss"]
+
+
+def finish_and_compare(run_id):
+    """Train a resumed run to its end here, then train its twin (same text, config and
+    seed) without interruption: are the losses the same, bit for bit?"""
+    from packs_app.sources import resolve_source
+    from runs.models import Kind, Run
+    from runs.training import train_run
+
+    run = Run.objects.get(pk=int(run_id))
+    if run.status == Run.Status.QUEUED:
+        train_run(run.pk, "survivor")
+    run.refresh_from_db()
+    twin = Run.objects.start(run.owner, resolve_source(run.source_ref, run.owner), run.config)
+    train_run(twin.pk, "reference")
+    steps, losses = losses_of(run)
+    twin_steps, twin_losses = losses_of(Run.objects.get(pk=twin.pk))
+    return {
+        "status": run.status,
+        "terminal_events": terminal_count(run),
+        "resumed": list(run.events.filter(kind=Kind.RESUMED).values_list("data", flat=True)),
+        "steps_in_order": steps == list(range(1, run.num_steps + 1)),
+        "same_losses": losses == twin_losses and steps == twin_steps,
+        "final_loss_same": run.final_loss == Run.objects.get(pk=twin.pk).final_loss,
+    }
 
 
 def train(run_id):
@@ -198,10 +228,10 @@ def reap_and_report(run_id):
     from runs.models import Run
     from runs.reaper import reap_runs
 
-    failed, _ = reap_runs()
+    lost, _ = reap_runs()
     run = Run.objects.get(pk=int(run_id))
     return {
-        "reaped": failed,
+        "reaped": lost,
         "status": run.status,
         "error": run.error,
         "terminal_events": terminal_count(run),

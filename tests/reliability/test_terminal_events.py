@@ -80,18 +80,28 @@ def test_a_second_verdict_is_a_no_op(student, start_run):
     assert len(terminal_events(run)) == 1
 
 
-def test_reaper_fails_stale_runs_and_leaves_fresh_ones(student, start_run, settings):
+def test_reaper_resumes_stale_runs_and_fails_the_third_loss(student, start_run, settings):
     settings.LAB_HEARTBEAT_STALE_SECONDS = 30
+    settings.LAB_WORKER_MODE = "embedded"
     stale, fresh = start_run(student), start_run(student)
     for run in (stale, fresh):
         run.claim("w")
-    Run.objects.filter(pk=stale.pk).update(heartbeat_at=timezone.now() - timedelta(seconds=31))
-    assert reap_runs() == (1, 0)
-    stale.refresh_from_db()
-    fresh.refresh_from_db()
+    Run.objects.filter(pk=stale.pk).update(current_step=12)
+    for loss in (1, 2, 3):
+        long_ago = timezone.now() - timedelta(seconds=31)
+        Run.objects.filter(pk=stale.pk).update(heartbeat_at=long_ago)
+        assert reap_runs() == (1, 0)
+        stale.refresh_from_db()
+        fresh.refresh_from_db()
+        assert fresh.status == Run.Status.RUNNING
+        assert stale.worker_losses == min(loss, 2)
+        if loss < 3:  # back in the queue, with a note of where the worker stopped
+            assert stale.status == Run.Status.QUEUED and stale.worker == ""
+            note = stale.events.filter(kind=Kind.RESUMED).order_by("-seq").first()
+            assert note.data == {"step": 12, "worker": "w" if loss == 1 else "w2", "losses": loss}
+            assert reap_runs() == (0, 0)  # reaping again changes nothing
+            assert stale.claim("w2")
     assert stale.status == Run.Status.FAILED and stale.error == WORKER_LOST
-    assert fresh.status == Run.Status.RUNNING
-    assert reap_runs() == (0, 0)  # reaping again changes nothing
     assert len(terminal_events(stale)) == 1
 
 
@@ -141,9 +151,10 @@ def wait_for(predicate, timeout, what):
 
 
 @pytest.mark.skipif(PROD_PASS, reason="the production pass kills a Celery worker instead")
-def test_killed_training_process_is_reaped_embedded(lab_env):
+def test_killed_training_process_is_resumed_bit_for_bit_embedded(lab_env):
     """Embedded pass: a process training on the lab's SQLite file is killed with SIGKILL;
-    the reaper (here run once the heartbeat is 2 s stale) fails it: "worker lost"."""
+    the reaper (here run once the heartbeat is 2 s stale) puts the run back in the queue,
+    another process resumes it, and its losses equal an uninterrupted twin's exactly."""
     env = {**lab_env, "LAB_HEARTBEAT_STALE_SECONDS": "2"}
     run_id = run_scenario_process(env, "make_long_run")["run_id"]
     victim = subprocess.Popen(
@@ -160,7 +171,7 @@ def test_killed_training_process_is_reaped_embedded(lab_env):
             row = db.execute(
                 "SELECT status, current_step FROM runs_run WHERE id = ?", (run_id,)
             ).fetchone()
-        return row if row[0] == "running" and row[1] > 0 else None
+        return row if row[0] == "running" and row[1] > 100 else None
 
     try:
         wait_for(progress, 30, "the run to train")
@@ -170,23 +181,30 @@ def test_killed_training_process_is_reaped_embedded(lab_env):
     time.sleep(2.5)
     outcome = run_scenario_process(env, "reap_and_report", run_id)
     assert outcome["reaped"] == 1
-    assert outcome["status"] == "failed" and outcome["error"] == WORKER_LOST
-    assert outcome["terminal_events"] == 1
+    assert outcome["status"] == "queued" and outcome["error"] == ""
     assert 0 < outcome["current_step"] < 2000
+    stopped_at = outcome["current_step"]
+    outcome = run_scenario_process(env, "finish_and_compare", run_id)
+    assert outcome["status"] == "completed" and outcome["terminal_events"] == 1
+    assert [note["step"] for note in outcome["resumed"]] == [stopped_at]
+    assert outcome["steps_in_order"]
+    assert outcome["same_losses"] and outcome["final_loss_same"]
 
 
 @pytest.mark.skipif(not PROD_PASS, reason="needs Redis and PostgreSQL (production pass)")
 @pytest.mark.django_db(transaction=True)
-def test_killed_celery_worker_is_reaped_within_the_window(celery_worker):
-    """Production pass: the Celery child training the run is killed with SIGKILL; the worker's
-    keeper sees the run's heartbeat go stale (2 s here, 30 s by default) and fails it."""
-    from tests.reliability.scenarios import make_long_run
+def test_killed_celery_worker_run_resumes_bit_for_bit(celery_worker):
+    """Production pass: the Celery child training the run is killed with SIGKILL; the
+    worker's keeper sees the run's heartbeat go stale (2 s here, 30 s by default) and puts
+    it back in the queue; a worker resumes it from its stored steps. Its losses equal an
+    uninterrupted twin's bit for bit, and it has one terminal event."""
+    from tests.reliability.scenarios import finish_and_compare, make_long_run
 
     run_id = make_long_run()["run_id"]
 
     def training():
         run = Run.objects.get(pk=run_id)
-        return run if run.status == Run.Status.RUNNING and run.current_step > 0 else None
+        return run if run.status == Run.Status.RUNNING and run.current_step > 100 else None
 
     run = wait_for(training, 60, "the worker to train the run")
     pid = int(run.worker.rsplit(":", 1)[1])
@@ -194,15 +212,19 @@ def test_killed_celery_worker_is_reaped_within_the_window(celery_worker):
     os.kill(pid, signal.SIGKILL)
     killed_at = time.monotonic()
 
-    def failed():
-        return Run.objects.get(pk=run_id).status == Run.Status.FAILED
+    def resumed():
+        run = Run.objects.get(pk=run_id)
+        return run.worker_losses == 1 and run.status == Run.Status.RUNNING
 
-    wait_for(failed, 30, "the reaper")
-    run.refresh_from_db()
-    assert run.error == WORKER_LOST
+    wait_for(resumed, 30, "the reaper and another worker")
     assert time.monotonic() - killed_at < 30
-    assert len(terminal_events(run)) == 1
-    assert run.current_step < 2000
+    wait_for(lambda: Run.objects.get(pk=run_id).is_finished, 60, "the resumed run to finish")
+    outcome = finish_and_compare(run_id)
+    assert outcome["status"] == "completed", celery_worker.log_path.read_text()[-2000:]
+    assert outcome["terminal_events"] == 1
+    assert len(outcome["resumed"]) == 1 and 0 < outcome["resumed"][0]["step"] < 2000
+    assert outcome["steps_in_order"]
+    assert outcome["same_losses"] and outcome["final_loss_same"]
 
 
 @pytest.mark.skipif(not PROD_PASS, reason="needs Redis and PostgreSQL (production pass)")
