@@ -182,6 +182,101 @@ def embedded_workers_train(runs=3):
     }
 
 
+def child_env():
+    """Environment for a child process on this process's database (pytest-django's test
+    database on PostgreSQL; the same SQLite file in the embedded pass)."""
+    import os
+    import re
+
+    from django.db import connection
+
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    if connection.vendor == "postgresql":
+        name = connection.settings_dict["NAME"]
+        env["DATABASE_URL"] = re.sub(r"/[^/]*$", f"/{name}", os.environ["DATABASE_URL"])
+    return env
+
+
+def claims_from_processes(processes=4, runs=40):
+    """`runs` queued runs (4 classrooms' students and private runs), then `processes`
+    processes claim with runs.queue.claim_next until nothing is left, all at once."""
+    import subprocess
+
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+
+    from packs_app.sources import resolve_source
+    from runs.models import Run
+
+    settings.LAB_WORKER_MODE = "embedded"  # no worker here: the processes claim
+    first = make_run()
+    source = resolve_source(first.pack.slug, first.owner)
+    owners = [get_user_model().objects.create_user(f"claimer-{uuid.uuid4().hex[:8]}")
+              for _ in range(8)]  # no password: no slow hashing
+    made = [first]
+    for i in range(int(runs) - 1):
+        owner = owners[i % len(owners)]
+        classroom = classroom_for(i % 3) if i % 2 else None  # 3 classrooms and own runs
+        made.append(Run.objects.start(owner, source, tiny(), classroom=classroom, max_active=99))
+    start_at = time.time() + 2  # every process starts claiming at the same moment
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.reliability.scenarios", "claim_until_empty",
+             f"p{i}", str(start_at)],
+            env=child_env(),
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(int(processes))
+    ]
+    claimed = []
+    for child in children:
+        out, _ = child.communicate(timeout=120)
+        claimed.append(json.loads(out.strip().splitlines()[-1])["claimed"])
+    flat = [run_id for ids in claimed for run_id in ids]
+    statuses = set(Run.objects.filter(pk__in=[r.pk for r in made]).values_list("status", flat=True))
+    return {
+        "claimed": len(flat),
+        "distinct": len(set(flat)),
+        "expected": len({r.pk for r in made}),
+        "per_process": [len(ids) for ids in claimed],
+        "statuses": sorted(statuses),
+        "workers_right": all(
+            Run.objects.get(pk=run_id).worker == f"p{i}"
+            for i, ids in enumerate(claimed)
+            for run_id in ids
+        ),
+    }
+
+
+_classrooms = {}
+
+
+def classroom_for(index):
+    from django.contrib.auth import get_user_model
+
+    from classrooms.models import Classroom
+
+    if index not in _classrooms:
+        teacher = get_user_model().objects.create_user(f"teacher-{uuid.uuid4().hex[:8]}")
+        _classrooms[index] = Classroom.objects.create(name=f"Room {index}", instructor=teacher)
+    return _classrooms[index]
+
+
+def claim_until_empty(name, start_at):
+    """A worker process that only claims: the ids it took, in order."""
+    from django.db import connection
+
+    from runs.queue import claim_next
+
+    connection.ensure_connection()
+    time.sleep(max(0.0, float(start_at) - time.time()))
+    claimed = []
+    while (run := claim_next(name)) is not None:
+        claimed.append(run.pk)
+    return {"claimed": claimed}
+
+
 def make_long_run():
     """A queued run long enough to be killed mid-way; prints its id."""
     return {"run_id": make_run(n_embd=16, n_head=2, block_size=24, num_steps=2000).pk}

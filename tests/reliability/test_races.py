@@ -39,3 +39,12 @@ def test_embedded_workers_train_queued_runs(scenario):
     assert outcome["statuses"] == ["completed"] * 3
     assert outcome["workers"].startswith("1 alive: embedded@")
     assert outcome["heartbeats_left"] == 0
+
+
+def test_processes_claiming_at_once_never_take_the_same_run(scenario):
+    """Several worker processes claim from one queue at the same moment (PostgreSQL:
+    FOR UPDATE SKIP LOCKED; SQLite: one write transaction at a time)."""
+    outcome = scenario("claims_from_processes", 4, 40)
+    assert outcome["claimed"] == outcome["distinct"] == outcome["expected"] == 40
+    assert outcome["statuses"] == ["running"]
+    assert outcome["workers_right"]
