@@ -51,8 +51,8 @@ def waiting_wakeups():
     from microlab_site.celery import app
 
     with app.connection_for_write() as connection:
-        channel = connection.default_channel
-        return channel.queue_declare(CELERY_QUEUE, passive=True).message_count
+        # not passive: an empty Redis list does not exist, and a passive declare says 404
+        return connection.default_channel.queue_declare(CELERY_QUEUE).message_count
 
 
 def top_up_wakeups():

@@ -6,10 +6,12 @@ from celery.signals import worker_ready, worker_shutdown
 from runs.training import train_next
 
 
-@shared_task(name="runs.train_run")
+@shared_task(name="runs.train_run", acks_late=False)
 def train_run_task(run_id=None):
     """A wake-up: claim the fairly chosen next queued run and train it (`run_id` is only the
-    run whose arrival sent it; see runs.dispatch). Time limits: see settings."""
+    run whose arrival sent it; see runs.dispatch). Acknowledged when it starts, not when it
+    ends: a wake-up is spent once a run is claimed, and a broker blip then has no training
+    task's message to give back (nor to cancel it for). Time limits: see settings."""
     return train_next(hint=run_id)
 
 

@@ -12,15 +12,8 @@ Needs DATABASE_URL (PostgreSQL) and REDIS_URL; it starts daphne and the workers 
 stops them at the end. Its accounts and runs are deleted afterwards unless --keep.
 """
 
-import base64
-import http.client
-import os
 import secrets
-import socket
 import statistics
-import struct
-import subprocess
-import sys
 import threading
 import time
 import urllib.parse
@@ -32,163 +25,15 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count, Q
-from django.test import Client
 
+from classrooms.loadlab import Lab, LiveSocket, free_port, percentile, session_cookie
 from classrooms.models import Classroom
 from microlab_site.roles import make_instructor
 from packs_app.models import Pack
 from runs.forms import NewRunForm
 from runs.models import TERMINAL_KINDS, Run
-from runs.workers import celery_worker_command
 
 PANEL_TARGET_MS = 500
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def percentile(values, fraction):
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
-class Lab:
-    """daphne and the Celery workers, as separate processes, with their logs."""
-
-    def __init__(self, port, workers, log_dir):
-        self.url = f"127.0.0.1:{port}"
-        self.port, self.workers, self.log_dir = port, workers, log_dir
-        self.processes = []
-
-    def start(self):
-        python = sys.executable
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        self.spawn(
-            "daphne",
-            [
-                python,
-                "-m",
-                "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "microlab_site.asgi:application",
-            ],
-            env,
-        )
-        for i in range(self.workers):
-            self.spawn(
-                f"worker{i + 1}",
-                celery_worker_command(f"load{i + 1}-{os.getpid()}@%h"),
-                env,
-            )
-
-    def spawn(self, name, command, env):
-        log = open(self.log_dir / f"{name}.log", "w")  # noqa: SIM115 (closed in stop)
-        process = subprocess.Popen(
-            command, cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-        self.processes.append((process, log))
-
-    def wait_healthy(self, timeout=90):
-        deadline = time.monotonic() + timeout
-        detail = ""
-        while time.monotonic() < deadline:
-            for process, _ in self.processes:
-                if process.poll() is not None:
-                    raise CommandError(f"a lab process exited early; see {self.log_dir}")
-            try:
-                status, body = self.request("GET", "/health/")
-                detail = body[:300]
-                workers = body.count("alive")
-                if status == 200 and workers:
-                    return
-            except OSError as exc:
-                detail = repr(exc)
-            time.sleep(0.5)
-        raise CommandError(f"the lab never became healthy: {detail}")
-
-    def request(self, method, path, *, cookies="", body=None, headers=None):
-        connection = http.client.HTTPConnection(self.url, timeout=30)
-        try:
-            all_headers = {"Cookie": cookies, **(headers or {})}
-            connection.request(method, path, body=body, headers=all_headers)
-            response = connection.getresponse()
-            return response.status, response.read().decode("utf-8", "replace")
-        finally:
-            connection.close()
-
-    def stop(self):
-        for process, _ in self.processes:
-            process.terminate()
-        for process, log in self.processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-            log.close()
-
-
-class PanelSocket(threading.Thread):
-    """The instructor's live panel socket, as a browser holds it open: a bare-bones
-    websocket client (handshake, then read frames) that counts the pushes it receives."""
-
-    def __init__(self, host, port, path, cookie):
-        super().__init__(daemon=True)
-        self.host, self.port, self.path, self.cookie = host, port, path, cookie
-        self.pushes, self.bytes, self.error = 0, 0, None
-        self.sock = None
-
-    def run(self):
-        try:
-            self.sock = socket.create_connection((self.host, self.port), timeout=60)
-            key = base64.b64encode(os.urandom(16)).decode()
-            self.sock.sendall(
-                (
-                    f"GET {self.path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
-                    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                    f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-                    f"Origin: http://{self.host}:{self.port}\r\nCookie: {self.cookie}\r\n\r\n"
-                ).encode()
-            )
-            reader = self.sock.makefile("rb")
-            status = reader.readline()
-            if b" 101 " not in status:
-                raise ConnectionError(f"no websocket: {status!r}")
-            while reader.readline() not in (b"\r\n", b""):
-                pass
-            while True:
-                head = reader.read(2)
-                if len(head) < 2:
-                    return
-                fin, opcode, length = head[0] & 0x80, head[0] & 0x0F, head[1] & 0x7F
-                if length == 126:
-                    length = struct.unpack(">H", reader.read(2))[0]
-                elif length == 127:
-                    length = struct.unpack(">Q", reader.read(8))[0]
-                reader.read(length)
-                if opcode == 8:  # closed by the server
-                    return
-                self.bytes += length
-                if fin and opcode in (0, 1):
-                    self.pushes += 1
-        except (OSError, ValueError) as exc:
-            if not self.closing:
-                self.error = exc
-
-    closing = False
-
-    def close(self):
-        self.closing = True
-        if self.sock is not None:
-            self.sock.close()
 
 
 class Command(BaseCommand):
@@ -263,22 +108,15 @@ class Command(BaseCommand):
         classroom.delete()
         users.delete()
 
-    @staticmethod
-    def session_cookie(user):
-        client = Client()
-        client.force_login(user)
-        csrf = secrets.token_hex(16)  # a 32-character secret, sent as cookie and header
-        return f"sessionid={client.cookies['sessionid'].value}; csrftoken={csrf}", csrf
-
     # --- the lesson ----------------------------------------------------------------------
 
     def measure(self, lab, instructor, classroom, people, pack, timeout, panel_interval):
-        panel_cookie, _ = self.session_cookie(instructor)
+        panel_cookie, _ = session_cookie(instructor)
         forms = []
         for student in people:
             initial, _ = NewRunForm.initial_for(student, pack.slug, classroom)
             body = urllib.parse.urlencode({**initial, "classroom": classroom.pk})
-            forms.append((self.session_cookie(student), body))
+            forms.append((session_cookie(student), body))
 
         panel_ms, stop_panel = [], threading.Event()
         panel_errors = []
@@ -306,7 +144,7 @@ class Command(BaseCommand):
 
         panel = threading.Thread(target=load_panel_until_done, daemon=True)
         host, port = lab.url.split(":")
-        live = PanelSocket(host, int(port), f"/ws/classrooms/{classroom.pk}/", panel_cookie)
+        live = LiveSocket(host, int(port), f"/ws/classrooms/{classroom.pk}/", panel_cookie)
         live.start()
         began = time.monotonic()
         panel.start()
@@ -363,7 +201,7 @@ class Command(BaseCommand):
             "panel_ms": panel_ms,
             "panel_errors": panel_errors,
             "timed_out": any(r["status"] in ("queued", "running") for r in finished),
-            "live_pushes": live.pushes,
+            "live_pushes": len(live.pushes),
             "live_kb": live.bytes / 1024,
             "live_error": live.error,
         }

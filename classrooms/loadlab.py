@@ -1,0 +1,197 @@
+"""A whole lab on this machine for load checks and fault tests: daphne and Celery workers
+as separate processes (each in its own process group, so a worker can be killed whole
+and started again), and bare-bones websocket viewers that note when each push arrived.
+
+Used by `manage.py load_classroom`, `manage.py load_site` and tests/reliability.
+"""
+
+import base64
+import http.client
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+from django.conf import settings
+from django.core.management.base import CommandError
+from django.test import Client
+
+from runs.workers import celery_worker_command
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def percentile(values, fraction):
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def session_cookie(user):
+    """(Cookie header, CSRF token) of a fresh session for `user`."""
+    import secrets
+
+    client = Client()
+    client.force_login(user)
+    csrf = secrets.token_hex(16)  # a 32-character secret, sent as cookie and header
+    return f"sessionid={client.cookies['sessionid'].value}; csrftoken={csrf}", csrf
+
+
+class Lab:
+    """daphne and the Celery workers, as separate processes, with their logs."""
+
+    def __init__(self, port, workers, log_dir, env=None):
+        self.url = f"127.0.0.1:{port}"
+        self.port, self.workers, self.log_dir = port, workers, log_dir
+        self.env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+        self.processes = {}  # name -> (Popen, log file)
+
+    def start(self):
+        python = sys.executable
+        daphne = [python, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)]
+        self.spawn("daphne", [*daphne, "microlab_site.asgi:application"])
+        for i in range(self.workers):
+            self.start_worker(i + 1)
+
+    def start_worker(self, number):
+        name = f"worker{number}"
+        command = celery_worker_command(f"lab{number}-{os.getpid()}@%h")
+        self.spawn(name, command, mode="a")
+        return name
+
+    def spawn(self, name, command, mode="w"):
+        log = open(self.log_dir / f"{name}.log", mode)  # noqa: SIM115 (closed in stop)
+        process = subprocess.Popen(
+            command,
+            cwd=settings.BASE_DIR,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: kill_worker ends it whole
+        )
+        self.processes[name] = (process, log)
+
+    def kill_worker(self, number):
+        """SIGKILL a worker and its pool children at once, as a lost machine would."""
+        process, log = self.processes.pop(f"worker{number}")
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        log.close()
+
+    def log_text(self, name):
+        return (self.log_dir / f"{name}.log").read_text(errors="replace")
+
+    def wait_healthy(self, timeout=90):
+        deadline = time.monotonic() + timeout
+        detail = ""
+        while time.monotonic() < deadline:
+            for name, (process, _) in self.processes.items():
+                if process.poll() is not None:
+                    raise CommandError(f"{name} exited early; see {self.log_dir}")
+            try:
+                status, body = self.request("GET", "/health/")
+                detail = body[:300]
+                if status == 200 and body.count("alive"):
+                    return
+            except OSError as exc:
+                detail = repr(exc)
+            time.sleep(0.5)
+        raise CommandError(f"the lab never became healthy: {detail}")
+
+    def request(self, method, path, *, cookies="", body=None, headers=None):
+        connection = http.client.HTTPConnection(self.url, timeout=30)
+        try:
+            all_headers = {"Cookie": cookies, **(headers or {})}
+            connection.request(method, path, body=body, headers=all_headers)
+            response = connection.getresponse()
+            return response.status, response.read().decode("utf-8", "replace")
+        finally:
+            connection.close()
+
+    def stop(self):
+        for process, _ in self.processes.values():
+            process.terminate()
+        for process, log in self.processes.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+            log.close()
+        self.processes.clear()
+
+
+class LiveSocket(threading.Thread):
+    """A websocket held open as a browser holds it: a bare-bones RFC 6455 client
+    (handshake, then read frames) that keeps every text push with the time it arrived.
+    `handshake` is the HTTP status line's code (101 when the socket opened)."""
+
+    def __init__(self, host, port, path, cookie):
+        super().__init__(daemon=True)
+        self.host, self.port, self.path, self.cookie = host, port, path, cookie
+        self.pushes = []  # [(time.time() on arrival, text)]
+        self.bytes, self.error, self.handshake = 0, None, None
+        self.opened = threading.Event()
+        self.sock = None
+        self.closing = False
+
+    def run(self):
+        try:
+            self.sock = socket.create_connection((self.host, self.port), timeout=120)
+            key = base64.b64encode(os.urandom(16)).decode()
+            self.sock.sendall(
+                (
+                    f"GET {self.path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+                    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                    f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                    f"Origin: http://{self.host}:{self.port}\r\nCookie: {self.cookie}\r\n\r\n"
+                ).encode()
+            )
+            reader = self.sock.makefile("rb")
+            status = reader.readline()
+            self.handshake = int(status.split()[1]) if len(status.split()) > 1 else None
+            self.opened.set()
+            if self.handshake != 101:
+                raise ConnectionError(f"no websocket: {status!r}")
+            while reader.readline() not in (b"\r\n", b""):
+                pass
+            message = b""
+            while True:
+                head = reader.read(2)
+                if len(head) < 2:
+                    return
+                fin, opcode, length = head[0] & 0x80, head[0] & 0x0F, head[1] & 0x7F
+                if length == 126:
+                    length = struct.unpack(">H", reader.read(2))[0]
+                elif length == 127:
+                    length = struct.unpack(">Q", reader.read(8))[0]
+                payload = reader.read(length)
+                if opcode == 8:  # closed by the server
+                    return
+                self.bytes += length
+                message += payload
+                if fin and opcode in (0, 1):
+                    self.pushes.append((time.time(), message.decode("utf-8", "replace")))
+                    message = b""
+        except (OSError, ValueError) as exc:
+            if not self.closing:
+                self.error = exc
+        finally:
+            self.opened.set()
+
+    def saw(self, text):
+        return any(text in push for _, push in self.pushes)
+
+    def close(self):
+        self.closing = True
+        if self.sock is not None:
+            self.sock.close()
