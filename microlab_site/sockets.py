@@ -3,17 +3,32 @@ see, and coalescing wake-ups so a viewer gets at most one render per `push_inter
 
 State first, pushes as hints: a wake-up only marks the socket dirty; a single pusher task
 renders from the database when due, so however fast a run goes, the socket sends at most
-1 / push_interval messages a second, and a wake-up never goes unanswered.
+1 / push_interval messages a second, and a wake-up never goes unanswered. A render that
+meets an unreachable database is tried again every DATABASE_RETRY_SECONDS until it is
+back: the socket stays open and the viewer gets the state then.
 """
 
 import asyncio
+import logging
 import time
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.db import InterfaceError, OperationalError
+
+log = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+DATABASE_RETRY_SECONDS = 1.0
+
+
+async def when_database_is_back(exc):
+    """Pause before trying a render again (database_sync_to_async drops the broken
+    connection when it next runs, and the retry opens a fresh one)."""
+    log.warning("render postponed, database unreachable: %r", exc)
+    await asyncio.sleep(DATABASE_RETRY_SECONDS)
 
 
 class CoalescingConsumer(AsyncWebsocketConsumer):
@@ -49,7 +64,11 @@ class CoalescingConsumer(AsyncWebsocketConsumer):
             wait = self.last_push + self.push_interval - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
-            await self.push()
+            try:
+                await self.push()
+            except DATABASE_ERRORS as exc:
+                self.dirty = True
+                await when_database_is_back(exc)
 
     async def push(self):
         self.dirty = False

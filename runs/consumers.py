@@ -1,56 +1,49 @@
 """The live socket of a run page: /ws/runs/<id>/.
 
-On connect it sends the whole current state; after that every wake-up from the trainer
-is coalesced (microlab_site.sockets) to at most ~10 pushes a second, and the terminal
-event's wake-up always gets its push.
+On connect it gets the whole current state; after that every wake-up from the trainer is
+coalesced to at most ~10 pushes a second, and the terminal event's wake-up always gets its
+push. The pushes are rendered once per run and shared by all its viewers in this process
+(runs.fanout.Audience), not once per socket.
 """
 
 import asyncio
 
-from microlab_site.sockets import CLOSE_FORBIDDEN, CoalescingConsumer
+from microlab_site.sockets import CoalescingConsumer
+from runs.fanout import Audience
 from runs.live import note_server_loop
 from runs.models import Run, run_group
 
 
 class RunConsumer(CoalescingConsumer):
     group = None
+    audience = None
+    since = None  # the seq of the newest event this socket was sent (set by the audience)
 
     async def connect(self):
         run_id = self.scope["url_route"]["kwargs"]["run_id"]
         if await self.admit(self.may_watch, run_id) is None:
             return
-        self.run_id, self.since = run_id, None
+        self.run_id = run_id
         self.group = run_group(run_id)
         note_server_loop(asyncio.get_running_loop())
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        await self.push()  # the full current state
+        self.audience = Audience.join(run_id, self)  # the full current state comes first
 
     async def disconnect(self, code):
         await super().disconnect(code)
+        if self.audience:
+            self.audience.leave(self)
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def run_wake(self, event):
-        """A trainer stored something: render again soon (coalesced)."""
-        self.mark_dirty()
-
-    async def push(self):
-        try:
-            await super().push()
-        except Run.DoesNotExist:  # deleted while watched
-            await self.close(code=CLOSE_FORBIDDEN)
+        """A trainer stored something: the audience renders again soon (coalesced)."""
+        if self.audience:
+            self.audience.mark_dirty()
 
     # --- database side -------------------------------------------------------------------
 
     @staticmethod
     def may_watch(user, run_id):
         return Run.objects.visible_to(user).filter(pk=run_id).exists()
-
-    def render(self):
-        """Everything on the first push, then what changed after the last event sent."""
-        from runs.page import render_live
-
-        run = Run.objects.select_related("pack", "upload", "owner").get(pk=self.run_id)
-        since, self.since = self.since, run.last_seq
-        return render_live(run, since=since)

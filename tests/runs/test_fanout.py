@@ -1,0 +1,81 @@
+"""runs.fanout: a run's pushes are rendered once and shared by every viewer of it, and a
+render that meets a dropped database connection is tried again, the sockets kept open."""
+
+import asyncio
+
+import pytest
+from channels.db import database_sync_to_async
+from django.db import OperationalError
+
+from runs import fanout
+from runs.fanout import Audience
+from runs.training import train_run
+from tests.runs.test_consumer import drain, run_async, run_path
+from tests.sockets import socket_for
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+VIEWERS = 20
+
+
+def test_twenty_viewers_share_one_render_per_push(client, student, start_run):
+    run = start_run(student, num_steps=200, sample_count=0)
+    open_socket = socket_for(client, student, run_path(run))
+
+    async def scenario():
+        sockets = [open_socket() for _ in range(VIEWERS)]
+        for socket in sockets:
+            assert (await socket.connect())[0]
+        firsts = [await socket.receive_from(timeout=5) for socket in sockets]
+        audience = Audience.audiences[run.pk]
+        assert len(audience.viewers) == VIEWERS
+        train = asyncio.ensure_future(database_sync_to_async(train_run)(run.pk, "t"))
+        received = await asyncio.gather(
+            *(drain(socket, 20, until='data-status="completed"') for socket in sockets)
+        )
+        await train
+        for socket in sockets:
+            await socket.disconnect()
+        return firsts, received, audience
+
+    firsts, received, audience = run_async(scenario)
+    assert all('data-status="queued"' in first for first in firsts)
+    texts = [[text for _, text in pushes] for pushes in received]
+    assert all('data-status="completed"' in pushes[-1] for pushes in texts)
+    assert len({pushes[-1] for pushes in texts}) == 1  # the same last push for everyone
+    pushes_each = 1 + max(len(pushes) for pushes in texts)
+    print(f"{VIEWERS} viewers, {pushes_each} pushes each, {audience.renders} renders")
+    # once per push (and once per distinct point viewers joined at), not once per socket
+    assert audience.renders <= pushes_each + VIEWERS // 2
+    assert audience.renders < pushes_each * VIEWERS / 4
+    assert run.pk not in Audience.audiences  # gone with its last viewer
+
+
+def test_a_render_that_meets_a_dropped_connection_is_tried_again(
+    client, student, start_run, monkeypatch
+):
+    run = start_run(student, num_steps=30, sample_count=0)
+    open_socket = socket_for(client, student, run_path(run))
+    real_render, failures = fanout.render_for, []
+
+    def render_while_the_database_is_down(run_id, sinces):
+        if len(failures) < 2:
+            failures.append(1)
+            raise OperationalError("server closed the connection unexpectedly")
+        return real_render(run_id, sinces)
+
+    monkeypatch.setattr(fanout, "render_for", render_while_the_database_is_down)
+    monkeypatch.setattr("microlab_site.sockets.DATABASE_RETRY_SECONDS", 0.05)
+
+    async def scenario():
+        socket = open_socket()
+        assert (await socket.connect())[0]
+        first = await socket.receive_from(timeout=5)  # after two failed renders
+        await database_sync_to_async(train_run)(run.pk, "t")
+        pushes = await drain(socket, 10, until='data-status="completed"')
+        await socket.disconnect()
+        return first, pushes
+
+    first, pushes = run_async(scenario)
+    assert len(failures) == 2
+    assert 'data-status="queued"' in first
+    assert 'data-status="completed"' in pushes[-1][1]
