@@ -171,13 +171,22 @@ def page_context(run):
 
 
 def status_context(run):
-    queue_position = run.queue_position() if run.status == Run.Status.QUEUED else None
+    from runs.queue import queue_estimate
+
+    queue_position, queue_wait = queue_estimate(run)
     progress = 100 * run.current_step / run.num_steps if run.num_steps else 0
+    resumes = []
+    if run.worker_losses:
+        resumes = list(run.events.filter(kind=Kind.RESUMED).order_by("seq").values_list(
+            "step", flat=True
+        ))
     return {
         "progress": f"{min(progress, 100):.1f}",
         "elapsed": format_duration(run.elapsed_seconds()),
         "steps_per_second": run.steps_per_second(),
         "queue_position": queue_position,
+        "queue_wait": format_duration(queue_wait) if queue_wait is not None else None,
+        "resumed_at_steps": resumes,  # where each lost worker stopped
         "now_ts": int(time.time()),  # the server's clock, for the stalled-worker notice
     }
 

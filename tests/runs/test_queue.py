@@ -156,3 +156,27 @@ def test_nothing_queued_claims_nothing(student, start_run):
     run = start_run(student)
     run.request_cancel()
     assert claim_next("w") is None
+
+
+def test_the_run_page_shows_the_fair_position_the_wait_and_a_resume(
+    client, student, start_run, settings
+):
+    settings.LAB_WORKER_MODE = "embedded"
+    done, running = start_run(student), start_run(student)
+    for run in (done, running):
+        assert run.claim("w")
+    Run.objects.filter(pk=done.pk).update(
+        status=Run.Status.COMPLETED, finished_at=done.claimed_at + timedelta(seconds=30)
+    )
+    waiting = start_run(student)
+    client.force_login(student)
+    page = client.get(f"/runs/{waiting.pk}/").content.decode()
+    assert "number 1 in the queue · about 30 s to wait" in page
+    long_ago = done.claimed_at - timedelta(hours=1)
+    Run.objects.filter(pk=running.pk).update(current_step=7, heartbeat_at=long_ago)
+    from runs.reaper import reap_runs
+
+    assert reap_runs()[0] == 1
+    page = client.get(f"/runs/{running.pk}/").content.decode()
+    assert "The worker stopped at step 7; resumed on another worker." in page
+    assert "number 1 in the queue" in page  # a resumed run goes first
