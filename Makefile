@@ -30,13 +30,12 @@ setup-db: install
 run: setup-db
 	$(BIN)/daphne -b 127.0.0.1 -p 8000 microlab_site.asgi:application
 
-## The production mode, locally: PostgreSQL, Redis, daphne and a Celery worker as separate processes.
+## The production mode, locally: PostgreSQL, Redis, and daphne and a Celery worker as separate
+## processes under supervisord (deploy/supervisord.conf), which starts again whichever dies.
 run-prod: install
 	DATABASE_URL=$(PROD_DATABASE_URL) REDIS_URL=$(PROD_REDIS_URL) $(MAKE) --no-print-directory setup-db
-	DATABASE_URL=$(PROD_DATABASE_URL) REDIS_URL=$(PROD_REDIS_URL) sh -c '\
-	  $(BIN)/celery -A microlab_site worker --beat --concurrency 2 --loglevel WARNING & worker=$$!; \
-	  trap "kill $$worker" EXIT INT TERM; \
-	  $(BIN)/daphne -b 127.0.0.1 -p 8000 microlab_site.asgi:application'
+	DATABASE_URL=$(PROD_DATABASE_URL) REDIS_URL=$(PROD_REDIS_URL) \
+	  $(BIN)/supervisord -c deploy/supervisord.conf
 
 ## Command 2: every test, on SQLite + embedded, then the service tests on PostgreSQL + Redis.
 test: install lint test-embedded test-prod
