@@ -115,7 +115,7 @@ LAB_EMBEDDED_WORKERS = env_int("LAB_EMBEDDED_WORKERS", 2)
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "microlab_site.channel_layer.RecoveringRedisChannelLayer",
             # redis-py 8 reads with a 5 s socket timeout by default, exactly channels_redis's
             # blocking-receive time: an idle socket's receive would then fail every 5 s.
             "CONFIG": {
