@@ -90,7 +90,10 @@ class Audience:
     async def push(self):
         viewers = list(self.viewers)
         sinces = {viewer.since for viewer in viewers}
-        last_seq, rendered = await database_sync_to_async(render_for)(self.run_id, sinces)
+        # not on the thread every sync view of this server shares: a slow page elsewhere
+        # (an instructor's panel) must not hold back a whole class's pushes
+        render = database_sync_to_async(render_for, thread_sensitive=False)
+        last_seq, rendered = await render(self.run_id, sinces)
         self.renders += len(rendered)
         sends = []
         for viewer in viewers:

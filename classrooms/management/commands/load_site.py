@@ -1,0 +1,339 @@
+"""`manage.py load_site`: a busy site on one machine, in production mode.
+
+3 classrooms × 30 students (by default) each submit up to 3 runs at the pack's recommended
+config in a burst, through daphne's real new-run form; then one student of a 4th classroom
+submits a single run. 2 Celery worker processes train them; one is killed with SIGKILL
+mid-way (with its training child) and started again, so the run it held must resume on
+a worker. Meanwhile 100 websocket viewers watch one run, and the first classroom's
+instructor loads the panel over and over. Prints the figures; the last line is
+
+    runs=… all_completed=true|false terminal_ok=true|false lone_wait_s=… resumed=…
+    panel_p95_ms=… fanout_viewers=… fanout_p95_ms=…
+
+lone_wait_s: from the lone student's submission to a worker taking the run (fair share:
+one run's time per worker at most). fanout_p95_ms: from a step being stored to a viewer
+receiving the push that shows it, over every viewer and push of the watched run.
+
+Needs DATABASE_URL (PostgreSQL) and REDIS_URL; it starts daphne and the workers itself and
+stops them at the end. Its accounts and runs are deleted afterwards unless --keep.
+"""
+
+import re
+import secrets
+import statistics
+import threading
+import time
+import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Count, Q
+
+from classrooms.loadlab import Lab, LiveSocket, free_port, percentile, session_cookie
+from classrooms.models import Classroom
+from microlab_site.roles import make_instructor
+from packs_app.models import Pack
+from runs.forms import NewRunForm
+from runs.models import TERMINAL_KINDS, Kind, Run, RunEvent
+
+CURRENT_STEP = re.compile(r'id="run-current-step">(\d+)<')
+
+
+class Command(BaseCommand):
+    help = "Load check of the whole site: classrooms' bursts, a lone student, a killed worker."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--classrooms", type=int, default=3, help="classrooms in the burst")
+        parser.add_argument("--students", type=int, default=30, help="students per classroom")
+        parser.add_argument("--runs-each", type=int, default=3, help="runs per student")
+        parser.add_argument("--viewers", type=int, default=100, help="sockets on one run")
+        parser.add_argument("--pack", default="arithmetic")
+        parser.add_argument("--steps", type=int, default=None, help="override num_steps")
+        parser.add_argument(
+            "--stale-seconds",
+            type=int,
+            default=10,
+            help="the workers' heartbeat window: how soon a lost worker's run resumes",
+        )
+        parser.add_argument("--timeout", type=float, default=3600, help="seconds to wait")
+        parser.add_argument("--keep", action="store_true", help="keep the accounts and runs")
+
+    def handle(self, *args, **options):
+        if not (settings.DATABASE_URL and settings.REDIS_URL):
+            raise CommandError(
+                "load_site runs in production mode: set DATABASE_URL (PostgreSQL) and REDIS_URL."
+            )
+        call_command("migrate", verbosity=0, interactive=False)
+        if not Pack.objects.filter(slug=options["pack"]).exists():
+            call_command("load_packs", verbosity=0)
+        pack = Pack.objects.filter(slug=options["pack"], enabled=True).first()
+        if pack is None:
+            raise CommandError(f"no enabled pack {options['pack']!r}")
+        if Run.objects.active().exists():
+            raise CommandError("runs are queued or running here: load_site needs an idle site")
+
+        tag = f"site{secrets.token_hex(3)}"
+        rooms = self.set_up(tag, options["classrooms"] + 1, options["students"], pack)
+        log_dir = Path(settings.DATA_DIR) / "load_site"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        stale = {"LAB_HEARTBEAT_STALE_SECONDS": str(options["stale_seconds"])}
+        lab = Lab(free_port(), 2, log_dir, env=stale)
+        self.stdout.write(
+            f"{options['classrooms']} classrooms × {options['students']} students × up to "
+            f"{options['runs_each']} runs, then 1 lone student; pack {pack.slug}; 2 worker "
+            f"processes; {options['viewers']} viewers; logs in {log_dir}"
+        )
+        try:
+            lab.start()
+            lab.wait_healthy()
+            figures = self.measure(lab, rooms, pack, options, tag)
+        finally:
+            lab.stop()
+            if not options["keep"]:
+                self.tear_down(tag, rooms)
+        self.report(figures)
+
+    # --- set-up ----------------------------------------------------------------------
+
+    def set_up(self, tag, count, students, pack):
+        """`count` classrooms, each with an instructor and `students` students (the last
+        classroom: one student, the lone one)."""
+        User = get_user_model()
+        rooms = []
+        for r in range(count):
+            instructor = User.objects.create_user(f"{tag}-teacher{r + 1}")  # no password
+            make_instructor(instructor)
+            room = Classroom.objects.create(name=f"Load {tag} {r + 1}", instructor=instructor)
+            room.offered_packs.set([pack])
+            people = []
+            for i in range(students if r < count - 1 else 1):
+                student = User.objects.create_user(f"{tag}-c{r + 1}s{i + 1:02d}")
+                room.join(student)
+                people.append(student)
+            rooms.append((room, instructor, people))
+        return rooms
+
+    def tear_down(self, tag, rooms):
+        users = get_user_model().objects.filter(username__startswith=f"{tag}-")
+        Run.objects.filter(owner__in=users).delete()
+        for room, _, _ in rooms:
+            room.delete()
+        users.delete()
+
+    # --- the load ----------------------------------------------------------------------
+
+    def measure(self, lab, rooms, pack, options, tag):
+        host, port = lab.url.split(":")
+        cookies = {}
+
+        def form(student, room):
+            if student.pk not in cookies:
+                cookies[student.pk] = session_cookie(student)
+            initial, _ = NewRunForm.initial_for(student, pack.slug, room)
+            if options["steps"]:
+                initial["num_steps"] = options["steps"]
+            return cookies[student.pk], urllib.parse.urlencode({**initial, "classroom": room.pk})
+
+        def submit(entry):
+            (cookie, csrf), body = entry
+            status, text = lab.request(
+                "POST",
+                "/runs/new/",
+                cookies=cookie,
+                body=body,
+                headers={"Content-Type": "application/x-www-form-urlencoded", "X-CSRFToken": csrf},
+            )
+            return status, text
+
+        burst_rooms, (lone_room, _, [lone]) = rooms[:-1], rooms[-1]
+        burst = [
+            form(student, room)
+            for room, _, people in burst_rooms
+            for student in people
+            for _ in range(options["runs_each"])
+        ]
+        lone_form = form(lone, lone_room)
+
+        # the first classroom's instructor keeps loading the panel
+        first_room, first_teacher, first_people = burst_rooms[0]
+        panel_cookie, _ = session_cookie(first_teacher)
+        panel_ms, panel_errors, stop = [], [], threading.Event()
+
+        def load_panel():
+            while not stop.is_set():
+                started = time.perf_counter()
+                path = f"/classrooms/{first_room.pk}/"
+                status, _ = lab.request("GET", path, cookies=panel_cookie)
+                panel_ms.append(1000 * (time.perf_counter() - started))
+                if status != 200:
+                    panel_errors.append(status)
+                stop.wait(0.2)
+
+        panel = threading.Thread(target=load_panel, daemon=True)
+        began = time.monotonic()
+        panel.start()
+        with ThreadPoolExecutor(max_workers=10) as pool:
+            answers = list(pool.map(submit, burst))
+        refused = [(status, text[:200]) for status, text in answers if status != 302]
+        if refused:
+            stop.set()
+            raise CommandError(f"{len(refused)} runs were not started, e.g. {refused[0]}")
+        status, text = submit(lone_form)
+        if status != 302:
+            stop.set()
+            raise CommandError(f"the lone run was not started: {status} {text[:200]}")
+        lone_run = Run.objects.filter(owner=lone).get()
+        self.stdout.write(
+            f"{len(answers)} runs submitted in a burst, then the lone run, in "
+            f"{time.monotonic() - began:.1f} s"
+        )
+
+        # 100 viewers on one run of the first classroom: its first student's second run,
+        # shared with the class (the class and its instructor follow it)
+        watched = Run.objects.filter(owner=first_people[0]).order_by("created_at")[1:2].get()
+        watchers = [first_teacher, *first_people]
+        viewers = []
+        for i in range(options["viewers"]):
+            person = watchers[i % len(watchers)]
+            if person.pk not in cookies:
+                cookies[person.pk] = session_cookie(person)
+            viewer = LiveSocket(host, int(port), f"/ws/runs/{watched.pk}/", cookies[person.pk][0])
+            viewer.start()
+            viewers.append(viewer)
+        for viewer in viewers:
+            viewer.opened.wait(30)
+
+        everyone = Run.objects.filter(owner__username__startswith=f"{tag}-")
+        total = everyone.count()
+        deadline = began + options["timeout"]
+        killed = False
+        last_report = 0.0
+        while time.monotonic() < deadline:
+            finished = everyone.exclude(status__in=(Run.Status.QUEUED, Run.Status.RUNNING)).count()
+            if finished == total:
+                break
+            if not killed and finished >= total // 2:
+                busy = everyone.filter(status=Run.Status.RUNNING, worker__contains=":").first()
+                lab.kill_worker(1)
+                lab.start_worker(1)
+                killed = True
+                self.stdout.write(
+                    f"  {time.monotonic() - began:5.1f} s: worker 1 killed with SIGKILL and "
+                    f"started again ({finished} of {total} runs done"
+                    + (f"; run {busy.pk} was training)" if busy else ")")
+                )
+            if time.monotonic() - last_report > 15:
+                last_report = time.monotonic()
+                self.stdout.write(
+                    f"  {time.monotonic() - began:5.1f} s: {finished} of {total} runs done, "
+                    f"panel p95 so far {percentile(panel_ms, 0.95):.0f} ms"
+                )
+            time.sleep(0.5)
+        all_done_s = time.monotonic() - began
+        stop.set()
+        panel.join(timeout=35)
+        time.sleep(1)  # the last pushes
+        for viewer in viewers:
+            viewer.close()
+
+        return {
+            **self.run_figures(everyone, lone_run),
+            **self.fanout_figures(watched, viewers),
+            "all_done_s": all_done_s,
+            "panel_ms": panel_ms,
+            "panel_errors": panel_errors,
+            "killed": killed,
+        }
+
+    def run_figures(self, everyone, lone_run):
+        rows = list(
+            everyone.annotate(
+                terminal=Count("events", filter=Q(events__kind__in=TERMINAL_KINDS))
+            ).values(
+                "pk", "status", "created_at", "started_at", "claimed_at", "finished_at",
+                "terminal", "worker_losses",
+            )
+        )
+        by_status = {}
+        for row in rows:
+            by_status[row["status"]] = by_status.get(row["status"], 0) + 1
+        lone = next(row for row in rows if row["pk"] == lone_run.pk)
+        took = [
+            (row["finished_at"] - row["claimed_at"]).total_seconds()
+            for row in rows
+            if row["status"] == Run.Status.COMPLETED and not row["worker_losses"]
+        ]
+        return {
+            "runs": len(rows),
+            "by_status": by_status,
+            "all_completed": all(row["status"] == Run.Status.COMPLETED for row in rows),
+            "terminal_ok": all(row["terminal"] == 1 for row in rows),
+            "lone_wait_s": (
+                (lone["started_at"] - lone["created_at"]).total_seconds()
+                if lone["started_at"]
+                else float("nan")
+            ),
+            "resumed": sum(1 for row in rows if row["worker_losses"]),
+            "run_s_median": statistics.median(took) if took else float("nan"),
+        }
+
+    def fanout_figures(self, watched, viewers):
+        """Latency from each step's storing to each viewer's push that shows it."""
+        watched.refresh_from_db()
+        stored = dict(
+            RunEvent.objects.filter(run=watched, kind=Kind.STEP).values_list("step", "created_at")
+        )
+        latencies, saw_end = [], 0
+        for viewer in viewers:
+            for arrived, text in viewer.pushes:
+                match = CURRENT_STEP.search(text)
+                step = int(match.group(1)) if match else 0
+                if step in stored and 'data-status="queued"' not in text:
+                    latencies.append(1000 * (arrived - stored[step].timestamp()))
+            if viewer.saw('data-status="completed"'):
+                saw_end += 1
+        took = (
+            (watched.finished_at - watched.claimed_at).total_seconds()
+            if watched.finished_at and watched.claimed_at
+            else float("nan")
+        )
+        return {
+            "fanout_viewers": saw_end,
+            "fanout_opened": sum(1 for v in viewers if v.handshake == 101),
+            "fanout_ms": latencies,
+            "watched_s": took,
+            "watched_pk": watched.pk,
+        }
+
+    def report(self, f):
+        panel, fanout = f["panel_ms"], f["fanout_ms"]
+        statuses = ", ".join(f"{n} {s}" for s, n in sorted(f["by_status"].items()))
+        self.stdout.write(f"runs: {statuses}; all ended after {f['all_done_s']:.1f} s")
+        self.stdout.write(
+            f"a run takes {f['run_s_median']:.1f} s (median); the lone student's run started "
+            f"{f['lone_wait_s']:.1f} s after its submission; {f['resumed']} run(s) resumed "
+            f"after the worker was killed"
+        )
+        if panel:
+            self.stdout.write(
+                f"instructor panel: {len(panel)} loads, median {statistics.median(panel):.0f} "
+                f"ms, p95 {percentile(panel, 0.95):.0f} ms, non-200: {len(f['panel_errors'])}"
+            )
+        self.stdout.write(
+            f"fan-out: {f['fanout_opened']} viewers connected to run {f['watched_pk']}, "
+            f"{f['fanout_viewers']} saw it end; {len(fanout)} pushes, p50 "
+            f"{percentile(fanout, 0.5):.0f} ms, p95 {percentile(fanout, 0.95):.0f} ms after "
+            f"the step was stored; the watched run took {f['watched_s']:.1f} s "
+            f"(others: {f['run_s_median']:.1f} s median)"
+        )
+        yes = {True: "true", False: "false"}
+        self.stdout.write(
+            f"runs={f['runs']} all_completed={yes[f['all_completed']]} "
+            f"terminal_ok={yes[f['terminal_ok']]} lone_wait_s={f['lone_wait_s']:.1f} "
+            f"resumed={f['resumed']} panel_p95_ms={percentile(panel, 0.95):.0f} "
+            f"fanout_viewers={f['fanout_viewers']} fanout_p95_ms={percentile(fanout, 0.95):.0f}"
+        )
