@@ -92,7 +92,9 @@ DATABASE_URL = env("DATABASE_URL")
 if DATABASE_URL:
     # health checks: a connection the database dropped is replaced before use, not failed on
     DATABASES = {
-        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+        "default": dj_database_url.parse(
+            DATABASE_URL, conn_max_age=env_int("LAB_CONN_MAX_AGE", 60), conn_health_checks=True
+        )
     }
 else:
     DATABASES = {

@@ -194,7 +194,8 @@ class Command(BaseCommand):
 
         # 100 viewers on one run of the first classroom: its first student's second run,
         # shared with the class (the class and its instructor follow it)
-        watched = Run.objects.filter(owner=first_people[0]).order_by("created_at")[1:2].get()
+        mine = Run.objects.filter(owner=first_people[0]).order_by("created_at")
+        watched = mine[min(1, mine.count() - 1)]
         watchers = [first_teacher, *first_people]
         viewers = []
         for i in range(options["viewers"]):
@@ -204,8 +205,11 @@ class Command(BaseCommand):
             viewer = LiveSocket(host, int(port), f"/ws/runs/{watched.pk}/", cookies[person.pk][0])
             viewer.start()
             viewers.append(viewer)
+            time.sleep(0.05)  # a class opening the page over a few seconds, not all at once
         for viewer in viewers:
             viewer.opened.wait(30)
+        opened = sum(1 for viewer in viewers if viewer.handshake == 101)
+        self.stdout.write(f"{opened} of {len(viewers)} viewers connected to run {watched.pk}")
 
         everyone = Run.objects.filter(owner__username__startswith=f"{tag}-")
         total = everyone.count()
