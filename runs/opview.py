@@ -30,7 +30,7 @@ from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.views.decorators.http import require_GET
 
-from classrooms import funnel
+from common import funnel
 from engine import GPT, GPTConfig, trace_token
 from engine.model import param_group
 from engine.ops import RMS_EPS
