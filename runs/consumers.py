@@ -8,7 +8,7 @@ push. The pushes are rendered once per run and shared by all its viewers in this
 
 import asyncio
 
-from microlab_site.sockets import CoalescingConsumer
+from common.sockets import CoalescingConsumer
 from runs.fanout import Audience
 from runs.live import note_server_loop
 from runs.models import Run, run_group

@@ -48,9 +48,9 @@ def waiting_wakeups():
         from runs.workers import waiting
 
         return waiting()
-    from microlab_site.celery import app
+    from celery import current_app
 
-    with app.connection_for_write() as connection:
+    with current_app.connection_for_write() as connection:
         # not passive: an empty Redis list does not exist, and a passive declare says 404
         return connection.default_channel.queue_declare(CELERY_QUEUE).message_count
 

@@ -15,7 +15,7 @@ import time
 
 from channels.db import database_sync_to_async
 
-from microlab_site.sockets import CLOSE_FORBIDDEN, DATABASE_ERRORS, when_database_is_back
+from common.sockets import CLOSE_FORBIDDEN, DATABASE_ERRORS, when_database_is_back
 from runs.models import Run
 
 log = logging.getLogger(__name__)

@@ -1,8 +1,9 @@
-"""Celery: the thin wake-up task, and each worker's heartbeat and reaper thread."""
+"""Celery: the thin wake-up and retention tasks, and each worker's heartbeat and reaper thread."""
 
 from celery import shared_task
 from celery.signals import worker_ready, worker_shutdown
 
+from runs import retention
 from runs.training import train_next
 
 
@@ -13,6 +14,12 @@ def train_run_task(run_id=None):
     ends: a wake-up is spent once a run is claimed, and a broker blip then has no training
     task's message to give back (nor to cancel it for). Time limits: see settings."""
     return train_next(hint=run_id)
+
+
+@shared_task(name="runs.tasks.purge_expired")
+def purge_expired():
+    """Periodic (see CELERY_BEAT_SCHEDULE): remove runs and uploads past the age limit."""
+    return retention.purge_expired()
 
 
 @worker_ready.connect

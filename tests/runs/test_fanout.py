@@ -64,7 +64,7 @@ def test_a_render_that_meets_a_dropped_connection_is_tried_again(
         return real_render(run_id, sinces)
 
     monkeypatch.setattr(fanout, "render_for", render_while_the_database_is_down)
-    monkeypatch.setattr("microlab_site.sockets.DATABASE_RETRY_SECONDS", 0.05)
+    monkeypatch.setattr("common.sockets.DATABASE_RETRY_SECONDS", 0.05)
 
     async def scenario():
         socket = open_socket()
