@@ -11,6 +11,7 @@ from runs.models import Run
 from runs.queue import claim_next, fair_order, queue_estimate, queued_in_fair_order
 from runs.training import train_claimed
 
+pytestmark = pytest.mark.services  # the claim statement on PostgreSQL too
 T0 = datetime(2026, 1, 1, 9, 0)
 
 
