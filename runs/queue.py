@@ -168,13 +168,13 @@ def resume_lost_run(run_id, stale_before):
             return None
         losses = run.worker_losses + 1
         data = {"step": run.current_step, "worker": run.worker, "losses": losses}
-        if losses >= MAX_WORKER_LOSSES:
-            run.finish(Kind.FAILED, error=WORKER_LOST, data=data)
-            return "failed"
-        run.append_events([(Kind.RESUMED, run.current_step, data)])
-        Run.objects.filter(pk=run_id).update(
-            status=Run.Status.QUEUED, worker_losses=losses, worker="", dispatched_at=None
-        )
+        if losses < MAX_WORKER_LOSSES:
+            run.append_events([(Kind.RESUMED, run.current_step, data)])
+            Run.objects.filter(pk=run_id).update(
+                status=Run.Status.QUEUED, worker_losses=losses, worker="", dispatched_at=None
+            )
+    if losses >= MAX_WORKER_LOSSES:  # (finish locks the row again: the first verdict wins)
+        return "failed" if run.finish(Kind.FAILED, error=WORKER_LOST, data=data) else None
     from runs.dispatch import enqueue
 
     run.wake()

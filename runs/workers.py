@@ -94,9 +94,10 @@ class Keeper(threading.Thread):
                 if self.mode == "embedded":
                     revive_dead_workers()
                 reap_runs()
-                top_up_wakeups()  # a restarted broker or server lost its wake-ups
                 WorkerHeartbeat.forget_older_than(24 * 3600)
                 self.do_chores_due()
+                top_up_wakeups()  # a restarted broker or server lost its wake-ups (last:
+                # it fails while the broker is away, and the rest must go on meanwhile)
             except Exception:
                 log.exception("keeper round failed", extra={"worker": self.node})
             finally:
