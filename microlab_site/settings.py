@@ -26,12 +26,28 @@ def env_int(name, default):
     return int(env(name, str(default)))
 
 
-DEBUG = env_bool("DEBUG", True)
+# Off unless explicitly on: `make run` (the embedded lab) and the tests turn it on.
+DEBUG = env_bool("DEBUG", False)
+DEV_SECRET_KEY = "dev-only-insecure-key-never-use-in-production"
+# Keys that appear in public repositories and tutorials: anyone may sign sessions with them.
+KNOWN_SECRET_KEYS = {DEV_SECRET_KEY, "changeme", "secret", "django-insecure"}
+MIN_SECRET_KEY_LENGTH = 50
 SECRET_KEY = env("SECRET_KEY")
-if not SECRET_KEY:
-    if not DEBUG:
+if not DEBUG:
+    if not SECRET_KEY:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    SECRET_KEY = "dev-only-insecure-key-never-use-in-production"
+    if (
+        len(SECRET_KEY) < MIN_SECRET_KEY_LENGTH
+        or len(set(SECRET_KEY)) < 5
+        or SECRET_KEY in KNOWN_SECRET_KEYS
+        or SECRET_KEY.startswith("django-insecure")
+    ):
+        raise ImproperlyConfigured(
+            f"SECRET_KEY is weak: use at least {MIN_SECRET_KEY_LENGTH} random characters, e.g. "
+            "python -c 'import secrets; print(secrets.token_urlsafe(50))'."
+        )
+elif not SECRET_KEY:
+    SECRET_KEY = DEV_SECRET_KEY
 
 ALLOWED_HOSTS = env("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")
 CSRF_TRUSTED_ORIGINS = [o for o in env("CSRF_TRUSTED_ORIGINS").split(",") if o]
@@ -167,11 +183,17 @@ CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cook
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 if not DEBUG:
+    # Behind a TLS proxy that sets X-Forwarded-Proto. `make run-prod` (plain http on
+    # loopback) turns the redirect and HSTS off; a hosted site keeps the defaults.
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
-    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 60 * 60)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+    # /health/ answers plain http on loopback for probes and load balancers
+    SECURE_REDIRECT_EXEMPT = [r"^health/$"]
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
