@@ -165,7 +165,10 @@ LAB_HEARTBEAT_STALE_SECONDS = env_int("LAB_HEARTBEAT_STALE_SECONDS", 30)
 # A queued run nobody claimed this long after its dispatch is dispatched again (runs/reaper.py).
 LAB_REDISPATCH_SECONDS = env_int("LAB_REDISPATCH_SECONDS", 300)
 LAB_UPLOAD_MAX_BYTES = 200 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Any other request body (forms, the admin's pack text urlencoded): refused above this
+# before it is read (microlab_site/body_limits.py).
+LAB_FORM_MAX_BYTES = env_int("LAB_FORM_MAX_BYTES", 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = LAB_FORM_MAX_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 
 # --- Auth and security -------------------------------------------------------------------
