@@ -13,6 +13,11 @@ log = logging.getLogger(__name__)
 PREVIEW_LINES = 8
 
 
+def id_for(text, owner_id, length=20):
+    """An upload's id: the SHA-256 of its owner and its text (also used by migrations)."""
+    return hashlib.sha256(f"{owner_id}\n{text}".encode()).hexdigest()[:length]
+
+
 def document_lines(text):
     return [line for line in text.splitlines() if line]
 
@@ -88,11 +93,13 @@ class UploadQuerySet(models.QuerySet):
         ).distinct()
 
     def store(self, text, owner, name=""):
-        """Keep one copy of an already checked, preprocessed text and add `owner` to its
-        owners. Returns (upload, created)."""
+        """Keep one copy per owner of an already checked, preprocessed text: the same text
+        uploaded again by its owner is the same upload; by anyone else, their own (with
+        their own name and sharing), so an upload never reveals another owner's. Returns
+        (upload, created)."""
         with transaction.atomic():
             upload, created = self.get_or_create(
-                id=Upload.id_for(text),
+                id=Upload.id_for(text, owner),
                 defaults={"text": text, "name": name[:200], "created_by": owner},
             )
             if not created:
@@ -106,10 +113,12 @@ class UploadQuerySet(models.QuerySet):
 
 
 class Upload(models.Model):
-    """A student's own text. The id is a hash of the preprocessed text, so the same text
-    uploaded twice is one stored copy; who may use it is recorded in `owners`."""
+    """A student's own text. The id is a hash of the owner and the preprocessed text, so
+    the same text uploaded twice by one student is one stored copy, and two students'
+    copies are two uploads that say nothing of each other. (Rows from before that rule may
+    list several `owners`; packs_app migration 0005 split them.)"""
 
-    ID_LENGTH = 20  # hex digits of the SHA-256 of the text
+    ID_LENGTH = 20  # hex digits of the SHA-256 of the owner and the text
 
     id = models.CharField(primary_key=True, max_length=64)
     text = models.TextField()
@@ -143,8 +152,8 @@ class Upload(models.Model):
         return self.ref
 
     @classmethod
-    def id_for(cls, text):
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()[: cls.ID_LENGTH]
+    def id_for(cls, text, owner):
+        return id_for(text, owner.pk)
 
     @property
     def ref(self):

@@ -5,6 +5,8 @@ with the custom-pack admin form). Both return the preprocessed text or raise
 UploadRejected with a message for the page and the HTTP status to answer with.
 """
 
+import unicodedata
+
 from django.conf import settings
 
 MAX_UNIQUE_CHARS = 256
@@ -25,6 +27,14 @@ def max_upload_bytes():
 
 def too_large_message():
     return f"The file is larger than {max_upload_bytes() // 1024} KB; upload a smaller .txt file."
+
+
+def clean_file_name(name):
+    """A file name safe to show: control and format characters removed, among them the
+    bidirectional overrides that make "invoice\u202efdp.txt" display as "invoicetxt.pdf",
+    zero-width characters and NUL."""
+    kept = "".join(c for c in name if unicodedata.category(c) not in ("Cc", "Cf", "Cs"))
+    return kept.strip()[:200]
 
 
 def raw_lines(text):
@@ -56,6 +66,13 @@ def check_text(text):
     from packs_app.models import BlocklistEntry
 
     original, text = text, preprocess(text)
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00"))
+        raise UploadRejected(
+            f"Line {kept_line_numbers(original)[line]:,} contains a NUL character (a zero "
+            "byte), which text cannot hold: the file is probably not plain text. Save it as "
+            "plain UTF-8 text and upload again."
+        )
     if not text:
         raise UploadRejected("The text has no documents: every line is empty.")
     if len(text) > MAX_CHARS:
