@@ -165,6 +165,8 @@ LAB_RETENTION_DAYS = env_int("LAB_RETENTION_DAYS", 90)
 LAB_HEARTBEAT_STALE_SECONDS = env_int("LAB_HEARTBEAT_STALE_SECONDS", 30)
 # A queued run nobody claimed this long after its dispatch is dispatched again (runs/reaper.py).
 LAB_REDISPATCH_SECONDS = env_int("LAB_REDISPATCH_SECONDS", 300)
+# /health/ shows its details to staff and to requests bearing this token (empty: staff only)
+LAB_HEALTH_TOKEN = env("LAB_HEALTH_TOKEN")
 LAB_UPLOAD_MAX_BYTES = 200 * 1024
 # Any other request body (forms, the admin's pack text urlencoded): refused above this
 # before it is read (microlab_site/body_limits.py).
