@@ -1,7 +1,7 @@
 import secrets
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 
 JOIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
@@ -110,10 +110,13 @@ class Classroom(models.Model):
         """Remove a student. Their runs stay theirs; runs shared here are unshared."""
         from runs.models import Run
 
-        Membership.objects.filter(classroom=self, student=student).delete()
-        Run.objects.filter(owner=student, classroom=self).update(classroom=None)
-        if self.spotlight_run_id and self.spotlight_run.owner_id == student.id:
-            self.spotlight(None)
+        # one transaction: the sockets' access hints (classrooms/signals.py) go out after
+        # the runs are unshared too
+        with transaction.atomic():
+            Membership.objects.filter(classroom=self, student=student).delete()
+            Run.objects.filter(owner=student, classroom=self).update(classroom=None)
+            if self.spotlight_run_id and self.spotlight_run.owner_id == student.id:
+                self.spotlight(None)
 
     def spotlight(self, run):
         self.spotlight_run = run

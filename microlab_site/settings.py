@@ -162,6 +162,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 # --- The lab's rules -------------------------------------------------------------------
 LAB_MAX_ACTIVE_RUNS = env_int("LAB_MAX_ACTIVE_RUNS", 3)
 LAB_RETENTION_DAYS = env_int("LAB_RETENTION_DAYS", 90)
+# Live pages (websockets) one user may have open at once, per server process
+LAB_MAX_SOCKETS_PER_USER = env_int("LAB_MAX_SOCKETS_PER_USER", 20)
 LAB_HEARTBEAT_STALE_SECONDS = env_int("LAB_HEARTBEAT_STALE_SECONDS", 30)
 # A queued run nobody claimed this long after its dispatch is dispatched again (runs/reaper.py).
 LAB_REDISPATCH_SECONDS = env_int("LAB_REDISPATCH_SECONDS", 300)
