@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "channels",
     "django_htmx",
     "template_partials",
+    "axes",
     "microlab_site",
     "packs_app",
     "runs",
@@ -81,6 +82,8 @@ MIDDLEWARE = [
     "microlab_site.input_guard.RefuseUnstorableInput",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # last, as django-axes asks: refuses a login from a locked-out account or address
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "microlab_site.urls"
@@ -183,6 +186,50 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: counts failures, refuses when locked
+    "django.contrib.auth.backends.ModelBackend",
+]
+# --- Guessing limits ----------------------------------------------------------------
+# Logins (django-axes): after LAB_LOGIN_FAILURE_LIMIT failures for one account, or from one
+# address, further attempts are refused (429) until LAB_LOGIN_COOLOFF_MINUTES have passed.
+# A classroom behind one address shares that address's count.
+AXES_FAILURE_LIMIT = env_int("LAB_LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = env_int("LAB_LOGIN_COOLOFF_MINUTES", 15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+# Join codes (django-ratelimit, in the cache): per account and per address, per 10 minutes.
+LAB_JOIN_RATE_PER_USER = env("LAB_JOIN_RATE_PER_USER", "10/10m")
+LAB_JOIN_RATE_PER_ADDRESS = env("LAB_JOIN_RATE_PER_ADDRESS", "60/10m")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env("LAB_CHANNEL_PREFIX", "microlab"),
+        }
+    }
+else:
+    # The embedded lab is one process: its own memory is the shared cache
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- E-mail (password reset): printed to the console in the embedded lab; SMTP from the
+# environment in production.
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "MicroLLM Lab <lab@localhost>")
+if env("EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = env("EMAIL_HOST")
+    EMAIL_PORT = env_int("EMAIL_PORT", 587)
+    EMAIL_HOST_USER = env("EMAIL_HOST_USER")
+    EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+    EMAIL_TIMEOUT = 10
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"

@@ -1,5 +1,6 @@
 import pytest
 from django.core.management import call_command
+from django.http import HttpRequest
 
 from packs_app.models import BlocklistEntry, Pack, Upload
 from packs_app.sources import DEFAULT_CONFIG, resolve_source
@@ -29,7 +30,7 @@ def pack_form(**changes):
 
 @pytest.fixture
 def admin_client(client, instructor):
-    assert client.login(username=instructor.username, password=PASSWORD)
+    assert client.login(request=HttpRequest(), username=instructor.username, password=PASSWORD)
     return client
 
 

@@ -1,5 +1,6 @@
 import pytest
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest
 
 from packs_app.builtin import BUILTIN_PACKS
 from packs_app.models import BlocklistEntry, Upload
@@ -134,7 +135,7 @@ def test_model_validation_rejects_bad_regex():
 
 
 def test_blocklist_admin_round_trip(client, instructor, student):
-    assert client.login(username=instructor.username, password=PASSWORD)
+    assert client.login(request=HttpRequest(), username=instructor.username, password=PASSWORD)
     assert client.get("/admin/packs_app/blocklistentry/").status_code == 200
     data = {"category": "destructive", "pattern": "shutdown -h now", "enabled": "on"}
     response = client.post(ADD_URL, {**data, "note": "turns the lab off"})
@@ -172,7 +173,7 @@ def test_blocklist_admin_round_trip(client, instructor, student):
 def test_blocklist_admin_offers_a_term_without_a_category(client, instructor, student):
     """A custom term is filed as "other" unless the instructor picks a category, and
     students are then told of a blocked term, not of a category nobody chose."""
-    assert client.login(username=instructor.username, password=PASSWORD)
+    assert client.login(request=HttpRequest(), username=instructor.username, password=PASSWORD)
     html = client.get(ADD_URL).content.decode()
     assert '<option value="other" selected>' in html
     data = {"category": "other", "pattern": "banana split", "enabled": "on"}

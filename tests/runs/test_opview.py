@@ -8,6 +8,7 @@ import re
 import numpy as np
 import pytest
 from django.core.management import call_command
+from django.http import HttpRequest
 from django.urls import reverse
 
 from engine import GPT, GPTConfig, trace_token
@@ -46,7 +47,7 @@ def url(run, step, pos, **query):
 
 
 def login(client, user):
-    assert client.login(username=user.username, password=PASSWORD)
+    assert client.login(request=HttpRequest(), username=user.username, password=PASSWORD)
     return client
 
 
