@@ -1,6 +1,8 @@
 import hashlib
+import html
 import logging
 import re
+import unicodedata
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -193,12 +195,33 @@ class Upload(models.Model):
             self.delete()
 
 
+def blocklist_view(text):
+    """The text as the blocklist reads it, line by line (so line numbers still hold): HTML
+    character references decoded (`&#x09;`, `&lt;`), Unicode NFKC-normalised (fullwidth
+    and styled letters become plain ones), then format and control characters removed
+    (zero-width spaces, bidirectional marks, NUL...; tabs become spaces). What is stored
+    and trained on is the text as uploaded."""
+    lines = []
+    for line in text.split("\n"):
+        line = unicodedata.normalize("NFKC", html.unescape(line))
+        line = "".join(
+            " " if char in "\t\n\r" else char
+            for char in line
+            if char in "\t\n\r" or unicodedata.category(char) not in ("Cc", "Cf")
+        )
+        lines.append(line)
+    return "\n".join(lines)
+
+
 class BlocklistQuerySet(models.QuerySet):
     def first_match(self, text):
-        """The first enabled entry found in `text` (case-insensitive), or None."""
+        """(entry, line index) of the first enabled entry found in `text` as the blocklist
+        reads it (blocklist_view, case-insensitive), or None."""
+        seen = blocklist_view(text)
         for entry in self.filter(enabled=True).order_by("category", "id"):
-            if entry.matches(text):
-                return entry
+            found = entry.search(seen)
+            if found is not None:
+                return entry, seen.count("\n", 0, found.start())
         return None
 
 
@@ -247,7 +270,8 @@ class BlocklistEntry(models.Model):
             return None
 
     def matches(self, text):
-        return self.search(text) is not None
+        """Does `text`, as the blocklist reads it (blocklist_view), contain this entry?"""
+        return self.search(blocklist_view(text)) is not None
 
     def clean(self):
         if not self.pattern.strip():

@@ -10,7 +10,6 @@ import unicodedata
 from django.conf import settings
 
 MAX_UNIQUE_CHARS = 256
-MAX_CHARS = 200_000
 ALLOWED_EXTENSION = ".txt"
 
 
@@ -25,8 +24,13 @@ def max_upload_bytes():
     return settings.LAB_UPLOAD_MAX_BYTES
 
 
+def size_limit_text():
+    """The one size rule, as every message and page states it: "200 KB (204,800 bytes)"."""
+    return f"{max_upload_bytes() // 1024} KB ({max_upload_bytes():,} bytes)"
+
+
 def too_large_message():
-    return f"The file is larger than {max_upload_bytes() // 1024} KB; upload a smaller .txt file."
+    return f"The file is larger than {size_limit_text()}; upload a smaller .txt file."
 
 
 def clean_file_name(name):
@@ -75,19 +79,21 @@ def check_text(text):
         )
     if not text:
         raise UploadRejected("The text has no documents: every line is empty.")
-    if len(text) > MAX_CHARS:
+    size = len(text.encode("utf-8"))
+    if size > max_upload_bytes():  # the upload's own rule (a file never grows in preprocessing)
         raise UploadRejected(
-            f"The text has {len(text):,} characters after preprocessing; the limit is "
-            f"{MAX_CHARS:,}."
+            f"The text is {size:,} bytes in UTF-8 after preprocessing: larger than "
+            f"{size_limit_text()}.",
+            status=413,
         )
     unique = len(set(text))
     if unique > MAX_UNIQUE_CHARS:
         raise UploadRejected(
             f"The text uses {unique} different characters; the limit is {MAX_UNIQUE_CHARS}."
         )
-    entry = BlocklistEntry.objects.first_match(text)
-    if entry:
-        kept_line = text.count("\n", 0, entry.search(text).start())
+    found = BlocklistEntry.objects.first_match(text)
+    if found:
+        entry, kept_line = found
         raise UploadRejected(blocked_message(entry, kept_line_numbers(original)[kept_line]))
     return text
 

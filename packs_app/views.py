@@ -10,7 +10,7 @@ from classrooms.models import Classroom
 from packs_app.forms import ShareForm, UploadForm
 from packs_app.models import Upload
 from packs_app.uploads import declared_too_large, limit_upload_size
-from packs_app.validation import clean_file_name
+from packs_app.validation import clean_file_name, size_limit_text
 
 
 def upload_page_context(request, form, selected_id=None):
@@ -27,6 +27,7 @@ def upload_page_context(request, form, selected_id=None):
         "selected_is_mine": selected is not None and selected.owners.filter(id=user.id).exists(),
         "share_form": ShareForm(classrooms=classrooms),
         "has_classrooms": classrooms.exists(),
+        "size_limit": size_limit_text(),
     }
 
 

@@ -188,14 +188,17 @@ def test_too_many_unique_characters(client, student):
     assert status == 400 and "uses 300 different characters; the limit is 256" in html
 
 
-def test_too_many_characters_after_preprocessing(client, student):
-    text = "abcdefghi\n" * 20_100  # 201,000 bytes raw, 200,999 characters preprocessed
-    status, html = rejected(client, student, text)
-    assert status == 400 and "the limit is 200,000" in html
+def test_one_size_rule_exactly_at_the_limit_is_accepted(client, student):
+    """204,800 bytes is "at most 200 KB": no second rule in characters refuses it."""
+    text = "abcdefghi\n" * 20_480  # 204,800 bytes
+    assert len(text.encode()) == 204_800
+    status, html = rejected(client, student, text + "x")
+    assert status == 413 and "larger than 200 KB (204,800 bytes)" in html
+    assert post_file(client, text).status_code == 302
 
 
 def test_preprocessing_counts_not_raw_size(client, student):
-    # 204,000 raw bytes, but trailing spaces and empty lines go: well under 200,000.
+    # trailing spaces and empty lines go before the size is checked again
     client.force_login(student)
     response = post_file(client, "abc" + " " * 96 + "\n\n" + "abc\n" * 100)
     assert response.status_code == 302
