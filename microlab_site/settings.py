@@ -165,6 +165,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 # --- The lab's rules -------------------------------------------------------------------
 LAB_MAX_ACTIVE_RUNS = env_int("LAB_MAX_ACTIVE_RUNS", 3)
 LAB_RETENTION_DAYS = env_int("LAB_RETENTION_DAYS", 90)
+# Samples one run may store in all (samples per batch × batches): 20 every 100 steps of
+# a 2,000-step run
+LAB_MAX_SAMPLES_PER_RUN = env_int("LAB_MAX_SAMPLES_PER_RUN", 400)
 # Live pages (websockets) one user may have open at once, per server process
 LAB_MAX_SOCKETS_PER_USER = env_int("LAB_MAX_SOCKETS_PER_USER", 20)
 LAB_HEARTBEAT_STALE_SECONDS = env_int("LAB_HEARTBEAT_STALE_SECONDS", 30)
