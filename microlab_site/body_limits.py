@@ -18,7 +18,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 
 from packs_app.uploads import MULTIPART_SLACK
-from packs_app.validation import max_upload_bytes
+from packs_app.validation import max_upload_bytes, size_limit_text
 
 UPLOAD_PATHS = ("/packs/upload/",)
 
@@ -42,11 +42,13 @@ def declared_length(headers):
 
 
 def refusal_page(path):
-    limit = body_limit(path)
-    what = "an upload" if path in UPLOAD_PATHS else "a form"
-    return render_to_string(
-        "413.html", {"limit_kb": limit // 1024, "what": what, "upload": path in UPLOAD_PATHS}
-    ).encode("utf-8")
+    """The 413 page: an upload is told the file limit (the one size rule), a form the
+    body limit."""
+    if path in UPLOAD_PATHS:
+        context = {"limit": size_limit_text(), "what": "an uploaded file", "upload": True}
+    else:
+        context = {"limit": f"{body_limit(path) // 1024:,} KB", "what": "a form"}
+    return render_to_string("413.html", context).encode("utf-8")
 
 
 async def send_refusal(send, path):

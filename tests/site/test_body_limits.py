@@ -65,7 +65,7 @@ async def check_a_declared_length_over_the_limit_is_refused_without_reading():
     # no body is ever sent: the answer must come from the headers alone
     status, body = await answer(communicator)
     assert status == 413
-    assert "at most 1024 KB for a form" in body and "Nothing was stored" in body
+    assert "at most 1,024 KB for a form" in body and "Nothing was stored" in body
     assert not inner.called
 
 
@@ -82,7 +82,7 @@ async def check_a_streamed_body_is_cut_off_at_the_limit():
         )
     status, body = await answer(communicator)
     assert status == 413
-    assert "at most 216 KB for an upload" in body
+    assert "at most 200 KB (204,800 bytes) for an uploaded file" in body
     assert len(inner.read) <= body_limit("/packs/upload/")
 
 
