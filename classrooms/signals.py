@@ -8,7 +8,7 @@ from django.dispatch import receiver
 
 from classrooms.live import notify
 from classrooms.models import Membership
-from microlab_site.sockets import hint_access_changed, user_group
+from common.sockets import hint_access_changed, user_group
 from runs.models import Run, run_group
 
 

@@ -1,4 +1,4 @@
-"""An open run socket keeps checking its viewer's access (microlab_site/sockets.py): at once
+"""An open run socket keeps checking its viewer's access (common/sockets.py): at once
 when a student leaves or is removed from the classroom (a hint), and on a timer for any
 other change; and one user may open only LAB_MAX_SOCKETS_PER_USER sockets."""
 
@@ -8,7 +8,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 
-from microlab_site.sockets import CLOSE_FORBIDDEN, CLOSE_TOO_MANY, CoalescingConsumer
+from common.sockets import CLOSE_FORBIDDEN, CLOSE_TOO_MANY, CoalescingConsumer
 from runs.models import Run
 from tests.sockets import socket_for
 
