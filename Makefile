@@ -63,6 +63,7 @@ lint: install
 	$(BIN)/lint-imports --no-cache
 
 ## Benchmarks (each prints its figures; the last line is key=value pairs).
+bench: export DEBUG = 1
 bench: install
 	$(PY) -m engine.bench
 	$(PY) manage.py migrate --no-input -v 0

@@ -35,7 +35,10 @@ MIN_SECRET_KEY_LENGTH = 50
 SECRET_KEY = env("SECRET_KEY")
 if not DEBUG:
     if not SECRET_KEY:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set when DEBUG is off. For the embedded lab on your own "
+            "machine set DEBUG=1 instead (as `make run` does)."
+        )
     if (
         len(SECRET_KEY) < MIN_SECRET_KEY_LENGTH
         or len(set(SECRET_KEY)) < 5
