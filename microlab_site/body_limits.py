@@ -1,8 +1,10 @@
 """Request bodies refused before they are read, with one limit per kind of URL.
 
-Uploads (`/packs/upload/`) may carry a file at the upload limit plus its multipart framing;
-every other URL (forms, the admin, htmx posts) at most LAB_FORM_MAX_BYTES. A body over its
-limit gets a 413 page and is never read into memory:
+Three kinds of URL: the upload page and the admin (where a custom pack's text is posted,
+urlencoded) take up to LAB_UPLOAD_BODY_MAX_BYTES (a file a little over the 200 KB rule still
+reaches the upload page, which says so next to the file field); every other form and htmx
+post up to LAB_FORM_MAX_BYTES. A body over its limit gets a 413 page and is never read into
+memory:
 
 - `BodyLimitMiddleware` (ASGI, around the whole site): a declared Content-Length over the
   limit is answered at once, without calling receive; a body streamed without one is counted
@@ -17,16 +19,16 @@ limit gets a 413 page and is never read into memory:
 from django.conf import settings
 from django.template.loader import render_to_string
 
-from packs_app.uploads import MULTIPART_SLACK
-from packs_app.validation import max_upload_bytes, size_limit_text
+from packs_app.validation import size_limit_text
 
 UPLOAD_PATHS = ("/packs/upload/",)
+ADMIN_PREFIX = "/admin/"
 
 
 def body_limit(path):
     """The most bytes a request body to `path` may have."""
-    if path in UPLOAD_PATHS:
-        return max_upload_bytes() + MULTIPART_SLACK  # the file and its multipart framing
+    if path in UPLOAD_PATHS or path.startswith(ADMIN_PREFIX):
+        return settings.LAB_UPLOAD_BODY_MAX_BYTES
     return settings.LAB_FORM_MAX_BYTES
 
 

@@ -179,10 +179,11 @@ LAB_REDISPATCH_SECONDS = env_int("LAB_REDISPATCH_SECONDS", 300)
 # /health/ shows its details to staff and to requests bearing this token (empty: staff only)
 LAB_HEALTH_TOKEN = env("LAB_HEALTH_TOKEN")
 LAB_UPLOAD_MAX_BYTES = 200 * 1024
-# Any other request body (forms, the admin's pack text urlencoded): refused above this
-# before it is read (microlab_site/body_limits.py).
-LAB_FORM_MAX_BYTES = env_int("LAB_FORM_MAX_BYTES", 1024 * 1024)
-DATA_UPLOAD_MAX_MEMORY_SIZE = LAB_FORM_MAX_BYTES
+# Request bodies over these are refused before they are read (microlab_site/body_limits.py):
+# the upload page and the admin (a pack's text, urlencoded), and every other form.
+LAB_UPLOAD_BODY_MAX_BYTES = env_int("LAB_UPLOAD_BODY_MAX_BYTES", 1024 * 1024)
+LAB_FORM_MAX_BYTES = env_int("LAB_FORM_MAX_BYTES", 64 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(LAB_UPLOAD_BODY_MAX_BYTES, LAB_FORM_MAX_BYTES)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 
 # --- Auth and security -------------------------------------------------------------------
