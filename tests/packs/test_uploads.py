@@ -82,6 +82,7 @@ def test_same_text_twice_from_one_student_is_one_copy(client, student):
     assert "you uploaded this text before as names.txt" in page(client.get(response["Location"]))
 
 
+@pytest.mark.services
 def test_the_same_text_from_a_stranger_reveals_nothing(client, student, classmate, instructor):
     """De-duplication is invisible across users: the second uploader gets their own upload,
     name and sharing, and nothing about the first."""
@@ -105,6 +106,7 @@ def test_the_same_text_from_a_stranger_reveals_nothing(client, student, classmat
     assert list(first.owners.all()) == [student] and first.name == "A_private_notes.txt"
 
 
+@pytest.mark.services
 def test_a_bidi_override_in_a_file_name_is_neutralised(client, student):
     client.force_login(student)
     response = post_file(client, NAMES, name="invoice\u202efdp.txt")
@@ -112,6 +114,7 @@ def test_a_bidi_override_in_a_file_name_is_neutralised(client, student):
     assert "\u202e" not in page(client.get(response["Location"]))
 
 
+@pytest.mark.services
 def test_a_nul_byte_in_the_file_is_a_400_with_the_line(client, student):
     client.force_login(student)
     response = post_file(client, b"ok line\nbad\x00line\n")
@@ -188,6 +191,7 @@ def test_too_many_unique_characters(client, student):
     assert status == 400 and "uses 300 different characters; the limit is 256" in html
 
 
+@pytest.mark.services
 def test_one_size_rule_exactly_at_the_limit_is_accepted(client, student):
     """204,800 bytes is "at most 200 KB": no second rule in characters refuses it."""
     text = "abcdefghi\n" * 20_480  # 204,800 bytes

@@ -1,6 +1,7 @@
 """At most LAB_MAX_ACTIVE_RUNS runs queued or running per student; the next is refused
 with a message and 409, and nothing is stored. (Simultaneous starts: tests/reliability.)"""
 
+import pytest
 from django.urls import reverse
 
 from runs.models import Run
@@ -60,6 +61,7 @@ def test_htmx_refusal_swaps_the_form_with_the_message(client, student, pack, sta
     assert html.lstrip().startswith("<form") and 'id="run-form-errors"' in html
 
 
+@pytest.mark.services
 def test_the_sample_budget_is_stated_and_enforced(client, student, pack):
     """Issue 11: sample every step, 20 at a time, held a worker for a minute and stored 3 MB."""
     from runs.config import samples_per_run
