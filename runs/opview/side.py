@@ -16,6 +16,15 @@ LEAF_RULES = {
 }
 
 
+FORMULA_NOTES = {
+    "cross-entropy": "P is the number of positions whose losses are averaged: here P = 1, this "
+    "token alone (the training step averages over every position of the line).",
+    "attention scores": "D is the size of one head (head_dim); dividing by √D keeps the "
+    "scores from growing with it.",
+    "rmsnorm": "rms is the root-mean-square of the token's row before it is scaled to 1.",
+}
+
+
 def current_op(view):
     """The side panel: the current op's rule, upstream gradient, the gradient it passes
     to each input, and the numbers of the token's row it used."""
@@ -44,6 +53,7 @@ def current_op(view):
         "kind": node.kind,
         "shape": shape_text(node.value),
         "formula": node.formula or LEAF_RULES.get(node.kind, ""),
+        "formula_note": FORMULA_NOTES.get(node.op, ""),
         "upstream_norm": norm(node.grad),
         "upstream_map": upstream["map"],
         "upstream_head_norm": upstream["head_norm"],
@@ -76,7 +86,7 @@ def numbers_used(view, node, passed, head):
     cols = head_columns(node, head)
 
     def add(name, array, owner):
-        row = token_row(owner, array, head or 0, view.tokens[view.pos])
+        row = token_row(owner, array, head or 0, view.tokens[view.pos], view.pos)
         if row is None:
             return
         if cols is not None and not owner.heads:
@@ -174,24 +184,27 @@ def head_part(owner, array, head, what):
     return {"map": node_heatmap(owner, array, PANEL_CELLS), "head_norm": None, "what": what}
 
 
-def token_row(node, array, head, token_id):
-    """The part of `array` (a node's value or gradient) that belongs to the token: the last
-    row of a (T, ·) tensor, head `head`'s last row of an (H, T, ·) one, the looked-up row
-    of wte / wpe; None for a weight matrix."""
-    if array is None:
-        return None
-    a = np.asarray(array, np.float64)
-    if a.ndim == 0:
-        return a.reshape(1)
+def token_index(node, head, token_id, pos):
+    """The index of the token's row in a node's tensor: the last row of a (T, ·) tensor,
+    head `head`'s last row of an (H, T, ·) one, the looked-up row of wte / wpe, () for a
+    scalar, all of a 1-d one; None for any other weight matrix."""
+    shape = np.shape(node.value)
+    if not shape:
+        return ()
     if node.kind == "param":
-        if node.name == "wte":
-            return a[token_id]
-        if node.name == "wpe":
-            return None  # the row is the position; shown by scalars via row_name
-        return None
+        return {"wte": (token_id,), "wpe": (pos,)}.get(node.name)
     if node.heads:
-        return a[head, -1]
-    return a[-1] if a.ndim == 2 else a
+        return (head, shape[1] - 1)
+    return (shape[0] - 1,) if len(shape) == 2 else (slice(None),)
+
+
+def token_row(node, array, head, token_id, pos):
+    """The part of `array` (a node's value or gradient) that belongs to the token (see
+    token_index), as a 1-d float64 array; None for a weight matrix or no array."""
+    index = None if array is None else token_index(node, head, token_id, pos)
+    if index is None:
+        return None
+    return np.asarray(array, np.float64)[index].reshape(-1)
 
 
 def vector_numbers(name, row):
