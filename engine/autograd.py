@@ -16,7 +16,8 @@ class Node:
                  backward=None, saved=None, heads=False):
         self.id, self.kind, self.name, self.value = id, kind, name, value
         self.layer, self.part, self.heads = layer, part, heads  # heads: axis 0 is the head
-        self.fn, self.inputs, self.consts = fn, inputs, consts or {}  # value = fn(*inputs, **consts)
+        # value = fn(*input values, **consts)
+        self.fn, self.inputs, self.consts = fn, inputs, consts or {}
         self.backward, self.saved = backward, saved
         self.grad = None
 
