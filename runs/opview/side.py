@@ -16,6 +16,37 @@ LEAF_RULES = {
 }
 
 
+# What each backward step does, in one plain sentence (the side panel's first line).
+OP_WORDS = {
+    "cross-entropy": "The loss measured how surprised the model was by the right next character. "
+    "Its gradient says: raise the right character's score, lower every other one in proportion "
+    "to its probability.",
+    "matmul": "This multiplied the row by a weight matrix. Backward sends the gradient two ways: "
+    "to the input (through the weights) and to the weights (through the input).",
+    "add": "This added two tensors. A sum passes its gradient unchanged to both inputs.",
+    "rmsnorm": "This scaled the row to a standard size. Backward undoes the scaling and removes "
+    "the part of the gradient that would only change the size.",
+    "relu": "This kept positive numbers and zeroed the rest. The gradient passes only where the "
+    "number was positive.",
+    "softmax": "This turned scores into weights that add up to 1. Raising one weight lowers the "
+    "others, so each score's gradient depends on all of them.",
+    "causal mask": "This hid the future: a token may only look at itself and earlier tokens. "
+    "Hidden scores get no gradient.",
+    "attention scores": "Each query was compared with each key (a dot product). The gradient "
+    "flows to the query through the keys and to the keys through the query.",
+    "weighted sum": "Each head mixed the value rows by its attention weights. The gradient goes "
+    "to the weights (which value mattered) and to the values (how to change them).",
+    "split heads": "This cut the row into one slice per head. Backward glues the slices' "
+    "gradients back together.",
+    "merge heads": "This glued the heads' outputs side by side. Backward cuts the gradient back "
+    "into one slice per head.",
+    "embedding lookup": "This picked one row of a table: the token's (or the position's). Only "
+    "that row gets a gradient.",
+    "param": "A weight: every gradient that reached it is added up here. The optimiser will "
+    "nudge it against this sum.",
+    "input": "An input of integer ids: they have no gradient.",
+}
+
 FORMULA_NOTES = {
     "cross-entropy": "P is the number of positions whose losses are averaged: here P = 1, this "
     "token alone (the training step averages over every position of the line).",
@@ -54,6 +85,7 @@ def current_op(view):
         "shape": shape_text(node.value),
         "formula": node.formula or LEAF_RULES.get(node.kind, ""),
         "formula_note": FORMULA_NOTES.get(node.op, ""),
+        "words": OP_WORDS.get(node.op, ""),
         "upstream_norm": norm(node.grad),
         "upstream_map": upstream["map"],
         "upstream_head_norm": upstream["head_norm"],
