@@ -158,6 +158,8 @@
       top: wrap.scrollTop + (r.top - w.top) - (wrap.clientHeight - r.height) / 2,
       left: wrap.scrollLeft + (r.left - w.left) - (wrap.clientWidth - r.width) / 2,
     });
+    // one column (a phone): the side panel, above, is what explains the step; leave the page be
+    if (window.matchMedia("(max-width: 900px)").matches) return;
     r = node.getBoundingClientRect();
     var bar = document.getElementById("op-controls");
     var top = bar ? bar.getBoundingClientRect().bottom : 0;

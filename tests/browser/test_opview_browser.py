@@ -84,11 +84,11 @@ def engine_wte_grad_norm(lab_server, run_id, step, pos):
     return float(np.linalg.norm(grads["wte"]))
 
 
-def test_step_through_a_tokens_backward_pass(page, lab_server):
-    lab_server.wait_healthy()
-    sign_up(page, "grace")
+def train_and_inspect(page, config, pos):
+    """Train a run with `config` through the site, pick position `pos` on its page and
+    follow "Inspect every operation": (run id, step, the op view's URL)."""
     page.goto("/runs/new/?pack=sql_snippets")
-    for name, value in CONFIG.items():
+    for name, value in config.items():
         page.fill(f"#id_{name}", value)
     page.get_by_role("button", name="Start training").click()
     page.wait_for_url(re.compile(r"/runs/\d+/$"))
@@ -98,16 +98,20 @@ def test_step_through_a_tokens_backward_pass(page, lab_server):
         timeout=90_000,
     )
     page.reload()
-
-    # from the token strip: pick position 4 and follow "Inspect every operation"
-    page.locator("#tok-4").click()
+    page.locator(f"#tok-{pos}").click()
     page.wait_for_function(
-        "() => document.getElementById('tok-4').getAttribute('aria-pressed') === 'true'"
+        f"() => document.getElementById('tok-{pos}').getAttribute('aria-pressed') === 'true'"
     )
     page.get_by_role("link", name=re.compile("Inspect every operation")).click()
-    page.wait_for_url(re.compile(r"/steps/\d+/tokens/4/ops/$"))
-    step = int(re.search(r"/steps/(\d+)/", page.url).group(1))
-    ops_url = page.url
+    page.wait_for_url(re.compile(rf"/steps/\d+/tokens/{pos}/ops/$"))
+    return run_id, int(re.search(r"/steps/(\d+)/", page.url).group(1)), page.url
+
+
+def test_step_through_a_tokens_backward_pass(page, lab_server):
+    lab_server.wait_healthy()
+    sign_up(page, "grace")
+    # from the token strip: pick position 4 and follow "Inspect every operation"
+    run_id, step, ops_url = train_and_inspect(page, CONFIG, 4)
 
     # before backward: no gradients, and the page says why
     assert "a graph drawn before backward has none" in page.locator("#op-side").inner_text()

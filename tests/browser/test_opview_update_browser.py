@@ -8,6 +8,7 @@ import re
 import pytest
 
 from tests.browser.conftest import screenshot, sign_up
+from tests.browser.test_opview_browser import train_and_inspect
 
 pytestmark = [pytest.mark.browser]
 
@@ -26,24 +27,29 @@ BOXES = """() => {
     const box = (el) => { if (!el) return null; const r = el.getBoundingClientRect();
         return {top: r.top, bottom: r.bottom, left: r.left, right: r.right}; };
     const state = document.getElementById("op-state");
-    const node = state.dataset.current && document.getElementById("opnode-" + state.dataset.current);
+    const current = state.dataset.current;
+    const node = current && document.getElementById("opnode-" + current);
     const svg = document.getElementById("op-graph");
     const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
     let smallest = 1e9;
     svg.querySelectorAll(".opnode text").forEach((t) => {
         smallest = Math.min(smallest, parseFloat(getComputedStyle(t).fontSize) * scale);
     });
-    return {bar: box(document.getElementById("op-controls")), aside: box(document.querySelector(".op-aside")),
-            side: box(document.getElementById("op-side")), wrap: box(document.querySelector(".op-graph-wrap")),
-            graph: box(document.querySelector(".op-graph-panel")), node: box(node),
+    const byId = (id) => box(document.getElementById(id));
+    const bySel = (sel) => box(document.querySelector(sel));
+    return {bar: byId("op-controls"), aside: bySel(".op-aside"), side: byId("op-side"),
+            wrap: bySel(".op-graph-wrap"), graph: bySel(".op-graph-panel"), node: box(node),
             vw: window.innerWidth, vh: window.innerHeight, smallest: smallest,
             op: Number(document.getElementById("op-graph").dataset.op)};
 }"""
 
 
 def overlaps(a, b):
-    return a["left"] < b["right"] and b["left"] < a["right"] and a["top"] < b["bottom"] and (
-        b["top"] < a["bottom"]
+    return (
+        a["left"] < b["right"]
+        and b["left"] < a["right"]
+        and a["top"] < b["bottom"]
+        and (b["top"] < a["bottom"])
     )
 
 
@@ -73,9 +79,7 @@ def check_layout(page, where):
 
 
 def wait_op(page, k):
-    page.wait_for_function(
-        f"() => Number(document.getElementById('op-graph').dataset.op) === {k}"
-    )
+    page.wait_for_function(f"() => Number(document.getElementById('op-graph').dataset.op) === {k}")
     page.wait_for_timeout(150)
 
 
@@ -85,23 +89,7 @@ def test_update_chain_rule_and_a_readable_graph_at_three_widths(new_page, lab_se
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     sign_up(page, "ada")
-    page.goto("/runs/new/?pack=sql_snippets")
-    for name, value in CONFIG.items():
-        page.fill(f"#id_{name}", value)
-    page.get_by_role("button", name="Start training").click()
-    page.wait_for_url(re.compile(r"/runs/\d+/$"))
-    page.wait_for_function(
-        "() => document.getElementById('run-status').dataset.status === 'completed'",
-        timeout=90_000,
-    )
-    page.reload()
-    page.locator("#tok-6").click()
-    page.wait_for_function(
-        "() => document.getElementById('tok-6').getAttribute('aria-pressed') === 'true'"
-    )
-    page.get_by_role("link", name=re.compile("Inspect every operation")).click()
-    page.wait_for_url(re.compile(r"/steps/\d+/tokens/6/ops/$"))
-    ops_url = page.url
+    _, _, ops_url = train_and_inspect(page, CONFIG, 6)
     total = int(page.locator("#opview").get_attribute("data-total"))
 
     # desktop: step through the first ops; the current node is always in view and the
@@ -181,22 +169,37 @@ def test_update_chain_rule_and_a_readable_graph_at_three_widths(new_page, lab_se
         before = chain.get_attribute("data-node")
         page.locator(".op-chain-down").first.click()
         page.wait_for_function(
-            f"() => (document.getElementById('op-chain-view').dataset.node || 'loss') !== '{before}'"
+            "(before) => (document.getElementById('op-chain-view').dataset.node || 'loss')"
+            " !== before",
+            arg=before,
         )
         hops += 1
         assert hops < 40
     assert hops >= 4
 
-    # projector: the same checks at 1920 × 1080
-    page.set_viewport_size({"width": 1920, "height": 1080})
-    page.goto(f"{ops_url}?op=20")
-    wait_op(page, 20)
-    check_layout(page, "1920 op 20")
-    for k in range(21, 26):
-        page.keyboard.press("ArrowRight")
-        wait_op(page, k)
-        check_layout(page, f"1920 op {k}")
-    screenshot(page, "opview-1920")
+    # projector and a small laptop: the same checks at 1920 × 1080 and 1280 × 720
+    for width, height in ((1920, 1080), (1280, 720)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(f"{ops_url}?op=20")
+        wait_op(page, 20)
+        check_layout(page, f"{width} op 20")
+        for k in range(21, 26):
+            page.keyboard.press("ArrowRight")
+            wait_op(page, k)
+            check_layout(page, f"{width} op {k}")
+        screenshot(page, f"opview-{width}")
+
+    # the smallest model (1 layer, 1 head) lays out as steadily
+    page.set_viewport_size({"width": 1366, "height": 768})
+    _, _, small_url = train_and_inspect(page, {**CONFIG, "n_head": "1", "n_layer": "1"}, 6)
+    small_total = int(page.locator("#opview").get_attribute("data-total"))
+    for width, height in ((1280, 720), (1920, 1080)):
+        page.set_viewport_size({"width": width, "height": height})
+        for k in (1, small_total // 2, small_total):
+            page.goto(f"{small_url}?op={k}")
+            wait_op(page, k)
+            check_layout(page, f"1 layer 1 head, {width} op {k}")
+    screenshot(page, "opview-1-layer-1-head")
 
     # phone: one column, the side panel first, in words
     page.set_viewport_size({"width": 390, "height": 844})
