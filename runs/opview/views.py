@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET
 
-from classrooms import funnel
+from common import funnel
 from runs.opview.chain import chain_rule
 from runs.opview.render import graph
 from runs.opview.scalars import node_scalars as scalars_of

@@ -468,8 +468,8 @@ def test_bench_opview_prints_render_time_and_html_size_last(db):
 
 
 def test_opening_the_op_view_counts_in_the_lesson_funnel(client, student, instructor, run):
-    from classrooms.funnel import OPENED_OP_VIEW
     from classrooms.models import FunnelEvent
+    from common.funnel import OPENED_OP_VIEW
 
     def openers():
         events = FunnelEvent.objects.filter(stage=OPENED_OP_VIEW)
