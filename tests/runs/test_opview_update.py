@@ -44,6 +44,7 @@ def numbers(row):
     return np.array([float(v) for v in row["values"]])
 
 
+@pytest.mark.services  # the stored parameters and events read back from PostgreSQL too
 def test_before_and_after_are_fresh_forward_passes_and_adam_is_the_optimisers(run):
     step, pos = 3, 4
     view = OpView(run, step, pos, op=10_000)
