@@ -13,7 +13,6 @@ from runs.models import Run
 from runs.opview.chain import chain_rule
 from runs.opview.trace import OpView
 from runs.training import train_run
-from tests.conftest import PASSWORD
 
 
 @pytest.fixture
@@ -82,7 +81,7 @@ def test_the_terms_add_up_to_the_engines_gradient_for_every_kind_of_op(run):
 def test_click_a_gradient_entry_and_walk_down_to_the_loss(client, student, run):
     step, pos = run.snapshot_steps()[-1], 2
     view = OpView(run, step, pos, op=10_000)
-    assert client.login(username=student.username, password=PASSWORD)
+    client.force_login(student)
     wte = next(n for n in view.trace.nodes if n.name == "wte")
     scalars = reverse("runs:opview_scalars", args=[run.pk, step, pos, wte.id])
     html = client.get(f"{scalars}?op={len(view.order)}").content.decode()
@@ -106,7 +105,7 @@ def test_click_a_gradient_entry_and_walk_down_to_the_loss(client, student, run):
 def test_bad_entries_are_404_and_an_entry_not_reached_says_so(client, student, run):
     step, pos = run.snapshot_steps()[-1], 2
     view = OpView(run, step, pos)
-    assert client.login(username=student.username, password=PASSWORD)
+    client.force_login(student)
     base = reverse("runs:opview_chain", args=[run.pk, step, pos, view.order[-1]])
     for query in ("?op=999", "?op=999&i=-1", "?op=999&i=99999999", "?op=999&i=x"):
         assert client.get(base + query).status_code == 404, query

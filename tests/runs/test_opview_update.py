@@ -14,7 +14,6 @@ from runs.models import Run
 from runs.opview.trace import OpView
 from runs.opview.update import apply_update
 from runs.training import engine_settings, train_run
-from tests.conftest import PASSWORD
 
 
 @pytest.fixture
@@ -97,7 +96,7 @@ def test_before_and_after_are_fresh_forward_passes_and_adam_is_the_optimisers(ru
 
 def test_the_update_fragment_reads_as_a_sentence(client, student, run):
     step, pos = 2, 3
-    assert client.login(username=student.username, password=PASSWORD)
+    client.force_login(student)
     total = len(OpView(run, step, pos).order)
     page = client.get(reverse("runs:opview", args=[run.pk, step, pos]) + f"?op={total}")
     html = page.content.decode()
@@ -113,7 +112,7 @@ def test_the_update_fragment_reads_as_a_sentence(client, student, run):
 def test_a_run_whose_text_changed_or_went_says_the_step_cannot_be_recomputed(
     client, student, run, pack
 ):
-    assert client.login(username=student.username, password=PASSWORD)
+    client.force_login(student)
     update_url = reverse("runs:opview_update", args=[run.pk, 2, 3])
     pack.text = pack.text.replace("1", "7")  # edited since: replaying gives other weights
     pack.save()
