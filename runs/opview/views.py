@@ -87,6 +87,8 @@ def chain(request, run_id, step, pos, node_id):
     context = view.base_context()
     if node.id in view.done:
         context.update(chain_rule(view, node_id, index))
+    elif node.kind == "input":
+        context["chain_ids"] = node.label
     else:
         context["chain_missing"] = node.label
     return render(request, "runs/opview.html#chain", context)
