@@ -149,6 +149,8 @@ LAB_HEARTBEAT_STALE_SECONDS = env_int("LAB_HEARTBEAT_STALE_SECONDS", 30)
 # A queued run nobody claimed this long after its dispatch is dispatched again (runs/reaper.py).
 LAB_REDISPATCH_SECONDS = env_int("LAB_REDISPATCH_SECONDS", 300)
 LAB_UPLOAD_MAX_BYTES = 200 * 1024
+# `load_packs` trains each built-in pack's showcase run (runs/showcase.py) when it has none.
+LAB_SHOWCASES = env_bool("LAB_SHOWCASES", True)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 

@@ -22,15 +22,18 @@ class CoalescingConsumer(AsyncWebsocketConsumer):
     dirty = False
     last_push = 0.0
 
-    async def admit(self, may_watch, *args):
+    async def admit(self, may_watch, *args, anonymous_too=False):
         """Accept the socket if `may_watch(user, *args)` (run in a thread) says so; else
-        close it with 4401 (anonymous) or 4403. Returns the user, or None when refused."""
+        close it with 4401 (anonymous) or 4403. A visitor who is not logged in is refused
+        without asking `may_watch`, unless `anonymous_too` (a showcase run's page). Returns
+        the user, or None when refused."""
         user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
+        anonymous = user is None or not user.is_authenticated
+        if anonymous and not (anonymous_too and user is not None):
             await self.refuse(CLOSE_UNAUTHENTICATED)
             return None
         if not await database_sync_to_async(may_watch)(user, *args):
-            await self.refuse(CLOSE_FORBIDDEN)
+            await self.refuse(CLOSE_UNAUTHENTICATED if anonymous else CLOSE_FORBIDDEN)
             return None
         return user
 

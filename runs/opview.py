@@ -20,7 +20,6 @@ in the side panel and the scalar expansion.
 import base64
 
 import numpy as np
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -37,6 +36,7 @@ from engine.ops import RMS_EPS
 from runs.models import Kind, RunEvent
 from runs.oplayout import HEAD_PAD, HEAT_TOP, NUMBER_W, layout
 from runs.page import query_int, token_labels, visible_run
+from runs.permissions import login_required_unless_showcase
 
 NODE_CELLS = 512  # per heatmap in the graph
 PANEL_CELLS = 4096  # per heatmap in the side panel
@@ -51,7 +51,7 @@ LEAF_RULES = {
 # --- views ---------------------------------------------------------------------------------
 
 
-@login_required
+@login_required_unless_showcase
 @require_GET
 def opview(request, run_id, step, pos):
     """The page; an htmx request (Step, Back, Reset, Play, a node click) gets the side panel
@@ -71,7 +71,7 @@ def opview(request, run_id, step, pos):
     return render(request, "runs/opview.html", context)
 
 
-@login_required
+@login_required_unless_showcase
 @require_GET
 def node_scalars(request, run_id, step, pos, node_id):
     """One node expanded to exact numbers: the token's row (of head `?head=`), its gradient
@@ -84,7 +84,7 @@ def node_scalars(request, run_id, step, pos, node_id):
     return render(request, "runs/opview.html#scalars", context)
 
 
-@login_required
+@login_required_unless_showcase
 @require_GET
 def weight_grad(request, run_id, step, pos, name):
     """The gradient heatmap of one weight matrix: this token's and the whole step's."""

@@ -17,7 +17,7 @@ from packs_app.sources import UPLOAD_PREFIX, SourceError, resolve_source
 from runs.config import CONFIG_FIELDS
 from runs.forms import NewRunForm
 from runs.models import ActiveRunLimit, Kind, Run, step_loss
-from runs.permissions import can_cancel, can_view
+from runs.permissions import can_cancel, login_required_unless_showcase, viewable_run
 
 LIMIT_STATUS = 409  # a 4th active run conflicts with the three already queued or running
 SPARK_WIDTH, SPARK_HEIGHT, SPARK_POINTS = 120, 28, 60
@@ -147,13 +147,6 @@ def run_list(request):
     )
 
 
-def viewable_run(request, run_id):
-    run = get_object_or_404(Run.objects.select_related("owner", "pack", "upload"), pk=run_id)
-    if not can_view(request.user, run):
-        raise Http404("no such run")
-    return run
-
-
 @login_required
 @require_POST
 def cancel_run(request, run_id):
@@ -161,6 +154,10 @@ def cancel_run(request, run_id):
     one within one flush of its trainer. htmx gets 204 (the socket shows the change)."""
     run = viewable_run(request, run_id)
     if not can_cancel(request.user, run):
+        if run.showcase:
+            return HttpResponseForbidden(
+                "This is a showcase run: anyone may explore it, nobody may cancel it."
+            )
         return HttpResponseForbidden("Only the run's owner or their instructor may cancel it.")
     if run.is_active:
         run.request_cancel(by=request.user)
@@ -170,7 +167,7 @@ def cancel_run(request, run_id):
     return redirect("runs:detail", run_id=run.pk)
 
 
-@login_required
+@login_required_unless_showcase
 def export_json(request, run_id):
     """Config, every step's scalars and the samples, as a JSON download."""
     run = viewable_run(request, run_id)
