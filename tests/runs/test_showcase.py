@@ -91,6 +91,7 @@ def test_every_home_card_opens_its_showcase_for_anyone(client, showcases):
     for run in showcases.values():
         assert f'href="{reverse("runs:detail", args=[run.pk])}"' in html
     assert "Sign up to train your own" in html
+    assert "trained in seconds on this lab's server" in html  # the footer: not "in your tab"
 
 
 @pytest.mark.parametrize("who", ["anonymous", "student", "outsider"])
@@ -106,6 +107,10 @@ def test_anyone_may_explore_a_showcase(client, showcases, student, outsider, who
     assert "A showcase run." in html and "Cancel run" not in html
     assert ("Sign up to train your own" in html) == (user is None)
     assert ("Train your own on Chess openings" in html) == (user is not None)
+    # the samples panel: the template in words, the regex behind a toggle, "correct" in one sentence
+    assert "Template: 1. move move 2. move move 3. move move" in html
+    assert '<code class="template-regex">' in html
+    assert "Correct means: each move is legal from the position" in html
     for url in (
         reverse("runs:snapshot", args=[run.pk]) + "?i=0",
         reverse("runs:token", args=[run.pk, step, 2]),
