@@ -1,6 +1,7 @@
 """Showcase runs (runs/showcase.py): one per built-in pack, trained when the packs are loaded,
 deterministic, explorable by anyone (anonymous too), changeable by nobody, counted nowhere."""
 
+import math
 from datetime import timedelta
 
 import pytest
@@ -92,6 +93,10 @@ def test_every_home_card_opens_its_showcase_for_anyone(client, showcases):
         assert f'href="{reverse("runs:detail", args=[run.pk])}"' in html
     assert "Sign up to train your own" in html
     assert "trained in seconds on this lab's server" in html  # the footer: not "in your tab"
+    # each card says how far its showcase got from a uniform guess: ln(characters + BOS)
+    run = showcases["arithmetic"]
+    uniform = math.log(len(set("".join(BUILTIN_PACKS["arithmetic"].lines()))) + 1)
+    assert f"its loss fell from {uniform:.2f} (a uniform guess) to {run.final_loss:.2f}" in html
 
 
 @pytest.mark.parametrize("who", ["anonymous", "student", "outsider"])
