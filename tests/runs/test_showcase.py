@@ -13,10 +13,10 @@ from engine import Trainer
 from packs_app.builtin import BUILTIN_PACKS
 from packs_app.builtin import configs as builtin_configs
 from packs_app.models import Pack
-from packs_app.retention import purge_expired
 from runs import showcase
 from runs.models import Kind, Run
 from runs.permissions import can_cancel, can_change, can_view
+from runs.retention import purge_expired
 from runs.training import train_run
 from tests.runs.conftest import TINY
 from tests.sockets import first_message

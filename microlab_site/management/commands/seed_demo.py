@@ -2,8 +2,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from common.roles import make_instructor
 from microlab_site.launch import DEMO_ACCOUNTS, DEMO_PASSWORD
-from microlab_site.roles import make_instructor
 
 
 class Command(BaseCommand):
