@@ -21,7 +21,8 @@ from runs.training import train_run
 from tests.runs.conftest import TINY
 from tests.sockets import first_message
 
-pytestmark = pytest.mark.django_db
+# services too: the showcase's queries and its socket on PostgreSQL as well
+pytestmark = [pytest.mark.django_db, pytest.mark.services]
 
 
 @pytest.fixture
@@ -168,6 +169,7 @@ def test_showcases_count_against_no_limit_nor_queue_nor_retention(
     assert Run.objects.filter(pk=training.pk).exists()
 
 
+@pytest.mark.django_db(transaction=True)  # the socket's queries must see committed rows
 def test_the_showcase_socket_admits_a_visitor_and_no_other_run_does(
     client, student, pack, start_run
 ):
