@@ -121,6 +121,8 @@ def test_anyone_may_explore_a_showcase(client, showcases, student, outsider, who
         reverse("runs:snapshot", args=[run.pk]) + "?i=0",
         reverse("runs:token", args=[run.pk, step, 2]),
         reverse("runs:opview", args=[run.pk, step, 2]),
+        reverse("runs:opview_update", args=[run.pk, step, 2]),
+        reverse("runs:opview_chain", args=[run.pk, step, 2, 1]) + "?i=0&op=999",
         reverse("runs:export", args=[run.pk]),
     ):
         assert client.get(url).status_code == 200, url
