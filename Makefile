@@ -7,6 +7,8 @@ PY := $(BIN)/python
 PROD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 PROD_REDIS_URL ?= redis://127.0.0.1:6379/0
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+# `make run PORT=8001` when 8000 is taken.
+PORT ?= 8000
 
 .PHONY: run run-prod setup-db test test-embedded test-prod lint bench install
 
@@ -30,10 +32,14 @@ setup-db: install
 	$(PY) manage.py load_packs
 	$(PY) manage.py seed_demo
 
-## Command 1: the lab on http://127.0.0.1:8000 (SQLite, in-memory channels, in-process workers).
+## Command 1: the lab on http://127.0.0.1:$(PORT) (SQLite, in-memory channels, in-process workers).
+## The first lines say where to open it and the demo accounts; a taken port stops it at once.
 run: export DEBUG = 1
-run: setup-db
-	$(BIN)/daphne -b 127.0.0.1 -p 8000 microlab_site.asgi:application
+run:
+	@$(PYTHON) microlab_site/launch.py --port "$(PORT)"
+	@$(MAKE) --no-print-directory setup-db
+	@$(PYTHON) microlab_site/launch.py --port "$(PORT)" --ready
+	@$(BIN)/daphne -b 127.0.0.1 -p $(PORT) microlab_site.asgi:application
 
 ## The production mode, locally: PostgreSQL, Redis, and daphne and a Celery worker as separate
 ## processes under supervisord (deploy/supervisord.conf), which starts again whichever dies.
@@ -44,7 +50,7 @@ RUN_PROD_ENV = DEBUG=0 SECRET_KEY="$$(cat var/run-prod-secret-key)" \
 run-prod: install var/run-prod-secret-key
 	$(RUN_PROD_ENV) $(MAKE) --no-print-directory setup-db
 	$(RUN_PROD_ENV) $(PY) manage.py collectstatic --no-input -v 0
-	$(RUN_PROD_ENV) $(BIN)/supervisord -c deploy/supervisord.conf
+	$(RUN_PROD_ENV) LAB_PORT=$(PORT) $(BIN)/supervisord -c deploy/supervisord.conf
 
 ## Command 2: every test, on SQLite + embedded, then the service tests on PostgreSQL + Redis.
 test: install lint test-embedded test-prod

@@ -60,8 +60,9 @@ class RunQuerySet(models.QuerySet):
         ).distinct()
 
     def active(self):
-        """Queued or running: what counts against a student's LAB_MAX_ACTIVE_RUNS."""
-        return self.filter(status__in=(Run.Status.QUEUED, Run.Status.RUNNING))
+        """Queued or running: what counts against a student's LAB_MAX_ACTIVE_RUNS (a
+        showcase run never does)."""
+        return self.filter(status__in=(Run.Status.QUEUED, Run.Status.RUNNING), showcase=False)
 
     def start(self, owner, source, config, *, classroom=None, max_active=None):
         """Create a queued run with its run.queued event and dispatch it once committed.
@@ -157,6 +158,11 @@ class Run(models.Model):
     )
     worker_losses = models.PositiveSmallIntegerField(
         default=0, help_text="How many workers stopped while training it (resumed each time)."
+    )
+    showcase = models.BooleanField(
+        default=False,
+        help_text="A pack's showcase run (runs/showcase.py): anyone may explore it, nobody may "
+        "change it.",
     )
 
     objects = RunQuerySet.as_manager()
