@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET
 from django_htmx.http import replace_url
 
 from engine.record import rounded
-from runs.models import TERMINAL_KINDS, Kind, Run, RunEvent
+from runs.models import TERMINAL_KINDS, Kind, RunEvent
 from runs.permissions import can_cancel, login_required_unless_showcase, viewable_run
 
 # How whitespace shows in the token strip, the top-k bars and the heatmap labels; BOS is
