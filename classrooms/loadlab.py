@@ -164,6 +164,7 @@ class LiveSocket(threading.Thread):
                 raise ConnectionError(f"no websocket: {status!r}")
             while reader.readline() not in (b"\r\n", b""):
                 pass
+            self.sock.settimeout(None)  # a watched run may wait in the queue for minutes
             message = b""
             while True:
                 head = reader.read(2)
