@@ -113,18 +113,12 @@ DATA_DIR = Path(env("LAB_DATA_DIR", str(BASE_DIR / "var")))
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 DATABASE_URL = env("DATABASE_URL")
 if DATABASE_URL:
-    # A connection pool per process (psycopg_pool): under ASGI every request runs in a context
-    # of its own, so connections kept per request pile up to the server's limit in a burst
-    # ("too many clients"), and one opened per query makes a class's websocket handshakes
-    # time out. Health checks (the pool's check with a pool): a connection the database
-    # dropped is replaced before use, not failed on.
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_health_checks=True)}
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-            "min_size": 1,
-            "max_size": env_int("LAB_DB_POOL_SIZE", 10),
-            "timeout": 30,
-        }
+    # health checks: a connection the database dropped is replaced before use, not failed on
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL, conn_max_age=env_int("LAB_CONN_MAX_AGE", 60), conn_health_checks=True
+        )
+    }
 else:
     DATABASES = {
         "default": {
