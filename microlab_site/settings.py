@@ -145,6 +145,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 # --- The lab's rules -------------------------------------------------------------------
 LAB_MAX_ACTIVE_RUNS = env_int("LAB_MAX_ACTIVE_RUNS", 3)
 LAB_RETENTION_DAYS = env_int("LAB_RETENTION_DAYS", 90)
+# the playground keeps this many MB of loaded models per server process (runs/playground_model.py)
+LAB_PLAYGROUND_CACHE_MB = env_int("LAB_PLAYGROUND_CACHE_MB", 32)
 LAB_HEARTBEAT_STALE_SECONDS = env_int("LAB_HEARTBEAT_STALE_SECONDS", 30)
 # A queued run nobody claimed this long after its dispatch is dispatched again (runs/reaper.py).
 LAB_REDISPATCH_SECONDS = env_int("LAB_REDISPATCH_SECONDS", 300)

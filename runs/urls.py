@@ -1,6 +1,6 @@
 from django.urls import path
 
-from runs import opview, page, views
+from runs import opview, page, playground, views
 
 app_name = "runs"
 urlpatterns = [
@@ -9,6 +9,14 @@ urlpatterns = [
     path("<int:run_id>/", page.run_detail, name="detail"),
     path("<int:run_id>/cancel/", views.cancel_run, name="cancel"),
     path("<int:run_id>/export.json", views.export_json, name="export"),
+    path("<int:run_id>/playground/", playground.playground, name="playground"),
+    path("<int:run_id>/playground/predict/", playground.predict, name="playground_predict"),
+    path(
+        "<int:run_id>/playground/generate/",
+        playground.generate_view,
+        name="playground_generate",
+    ),
+    path("<int:run_id>/playground/game/", playground.game, name="playground_game"),
     path("<int:run_id>/snapshot/", page.snapshot_fragment, name="snapshot"),
     path("<int:run_id>/steps/<int:step>/tokens/<int:pos>/", page.token_fragment, name="token"),
     path("<int:run_id>/steps/<int:step>/tokens/<int:pos>/ops/", opview.opview, name="opview"),
