@@ -62,7 +62,7 @@ def predict(request, run_id):
     run = visible_run(request, run_id)
     steps = stored_steps(run)
     form = PromptForm(run, steps, request.GET)
-    valid = form.is_valid() if steps else False
+    valid = form.is_valid()
     context = {"run": run, "steps": steps, "form": form, **reading_context(run, form)}
     html = render_to_string("runs/playground.html#reading", context, request)
     made_for = request.GET.get("gen_base")
@@ -81,7 +81,7 @@ def generate_view(request, run_id):
     run = visible_run(request, run_id)
     steps = stored_steps(run)
     form = GenerateForm(run, steps, request.GET)
-    if not steps or not form.is_valid():
+    if not form.is_valid():
         context = {"run": run, "gen_form": form, "generation": None, "gen_errors": True}
         html = render_to_string("runs/playground.html#generation", context, request)
         return HttpResponse(html, status=400)
@@ -104,7 +104,7 @@ def game(request, run_id):
     run = visible_run(request, run_id)
     steps = stored_steps(run)
     if not steps:
-        return HttpResponse("This run has no stored steps yet.", status=404)
+        return HttpResponse("This run has no stored parameters yet to play against.", status=404)
     query = request.POST if request.method == "POST" else request.GET
     step, round_number = parse_int(query.get("step")), parse_int(query.get("round"))
     guesses = query.get("guesses", "")

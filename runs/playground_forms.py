@@ -37,7 +37,11 @@ def unknown_chars_error(text, vocab):
 class PromptForm(forms.Form):
     """?step= (a step with stored parameters; default the newest) and ?text= (the prompt)."""
 
-    step = forms.IntegerField(required=False, label="Step")
+    step = forms.IntegerField(
+        required=False,
+        label="Step",
+        error_messages={"invalid": "The step must be a whole number, one of those in the list."},
+    )
     text = forms.CharField(required=False, strip=False, label="Your text", max_length=1000)
     all = forms.BooleanField(required=False, label="Show every character")
 
@@ -53,6 +57,11 @@ class PromptForm(forms.Form):
 
     def clean_step(self):
         step = self.cleaned_data.get("step")
+        if not self.steps:
+            raise forms.ValidationError(
+                "No parameters of this model are stored yet: they are kept at its snapshot "
+                "steps, the first at step 1. Try again once training has started."
+            )
         if step is None:
             return self.steps[-1]
         if step not in self.steps:
@@ -86,12 +95,21 @@ class GenerateForm(PromptForm):
         min_value=TEMPERATURE[0],
         max_value=TEMPERATURE[1],
         help_text="Below 1 the likely characters get likelier; above 1 the choice is wilder.",
+        error_messages={
+            "invalid": "Temperature must be a number, such as 0.8.",
+            "min_value": f"Temperature must be between {TEMPERATURE[0]} and {TEMPERATURE[1]:g}.",
+            "max_value": f"Temperature must be between {TEMPERATURE[0]} and {TEMPERATURE[1]:g}.",
+        },
     )
     top_k = forms.IntegerField(
         required=False,
         label="Top-k",
         min_value=0,
         help_text="Draw only among the k likeliest characters (0: among all of them).",
+        error_messages={
+            "invalid": "Top-k must be a whole number, such as 5 (0: no cut).",
+            "min_value": "Top-k must be 0 (no cut) or more.",
+        },
     )
     seed = forms.IntegerField(
         required=False,
@@ -99,16 +117,33 @@ class GenerateForm(PromptForm):
         min_value=SEED[0],
         max_value=SEED[1],
         help_text="The same seed and settings always draw the same text.",
+        error_messages={
+            "invalid": "The seed must be a whole number.",
+            "min_value": f"The seed must be between 0 and {SEED[1]:,}.",
+            "max_value": f"The seed must be between 0 and {SEED[1]:,}.",
+        },
     )
     gen = forms.CharField(required=False, strip=False, max_length=1000)
-    mode = forms.ChoiceField(choices=[("next", "next"), ("end", "end"), ("reseed", "reseed")])
+    mode = forms.ChoiceField(
+        choices=[("next", "next"), ("end", "end"), ("reseed", "reseed")],
+        error_messages={
+            "required": "Press Next character, Generate to the end or New seed.",
+            "invalid_choice": "Press Next character, Generate to the end or New seed.",
+        },
+    )
 
     DEFAULTS = {"temperature": 0.8, "top_k": 0, "seed": 1}
 
     def __init__(self, run, steps, data=None):
         super().__init__(run, steps, data)
         top_k = self.fields["top_k"]
-        top_k.validators.append(MaxValueValidator(run.vocab_size))
+        top_k.validators.append(
+            MaxValueValidator(
+                run.vocab_size,
+                f"Top-k can be at most {run.vocab_size}: the model knows {run.vocab_size} "
+                "characters (BOS included).",
+            )
+        )
         top_k.widget.attrs["max"] = run.vocab_size
         for name, value in self.DEFAULTS.items():
             self.fields[name].widget.attrs["placeholder"] = value
