@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
+from threadpoolctl import ThreadpoolController
 
 from engine.sampling import draw, sampling_weights
 from runs.models import RunCheckpoint
@@ -52,24 +53,36 @@ class ModelCache:
             self.bytes = 0
 
 
+# The playground's matrices are tiny: BLAS threads only wait for each other (a 64-token
+# forward pass takes ~3 ms on one thread, ~100 ms on two busy cores).
+BLAS = ThreadpoolController()
+
+
+def one_thread():
+    return BLAS.limit(limits=1, user_api="blas")
+
+
 CACHE = ModelCache(settings.LAB_PLAYGROUND_CACHE_MB * 1024 * 1024)
 
 
 def stored_steps(run):
-    """Sorted steps whose parameters are stored (the snapshot steps)."""
-    return sorted(run.checkpoints.values_list("step", flat=True))
+    """Sorted steps whose parameters are stored (the snapshot steps). Keeps each one's
+    checkpoint key on `run` for model_for, so a request asks the database once."""
+    rows = RunCheckpoint.objects.filter(run=run).values_list("step", "pk", "created_at")
+    run.checkpoint_keys = {step: (pk, created) for step, pk, created in rows}
+    return sorted(run.checkpoint_keys)
 
 
 def model_for(run, step):
     """The model as it was at `step` (from the cache), or None when no parameters are
     stored for that step. The key carries the checkpoint's row id and time, so a reused
     id (SQLite reuses them after a delete) never serves another run's model."""
-    row = (
-        RunCheckpoint.objects.filter(run=run, step=step).values_list("pk", "created_at").first()
-    )
-    if row is None:
+    if not hasattr(run, "checkpoint_keys"):
+        stored_steps(run)
+    key = run.checkpoint_keys.get(step)
+    if key is None:
         return None
-    return CACHE.get((run.pk, step, *row), lambda: model_at(run, run.params_at(step)))
+    return CACHE.get((run.pk, step, *key), lambda: model_at(run, run.params_at(step)))
 
 
 # --- reading the model on a text ---------------------------------------------------------------
@@ -104,7 +117,8 @@ def softmax(logits):
 
 def read(model, ids):
     """The model's forward pass over `ids` (the training forward, one tape)."""
-    tape = model.forward(ids)
+    with one_thread():
+        tape = model.forward(ids)
     attn = np.stack([node.value for node in tape.find("attention weights")])
     return Reading(np.asarray(ids, np.intp), softmax(tape.nodes[-1].value), attn)
 
@@ -123,7 +137,8 @@ class Draw:
 def draw_next(model, ids, temperature, top_k, seed):
     """Draw the token after `ids`. The random number depends only on (seed, len(ids)), so
     drawing one character at a time gives the same text as generating to the end."""
-    logits = model.logits(ids)[-1]
+    with one_thread():
+        logits = model.logits(ids)[-1]
     weights = sampling_weights(logits, temperature, top_k)
     token = draw(weights, np.random.default_rng([seed, len(ids)]))
     return Draw(token, weights / weights.sum())

@@ -1,11 +1,14 @@
 """runs/playground.py: the prompt's reading, generation, "you vs the model", bad input, and
 who may use them."""
 
+import base64
 import html
+import io
 import re
 
 import numpy as np
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -67,7 +70,7 @@ def test_the_reading_shows_the_models_probabilities_for_the_typed_text(client, s
     ids, probs, attn = reference(run, step, text)
     page = response.content.decode()
     # each character: the probability the model gave it after what came before
-    shown = [float(p) for p in re.findall(r'<span class="pg-p">([\d.]+)</span>', page)]
+    shown = [float(p) for p in re.findall(r"<small>([\d.]+)</small>", page)]
     expected = [100 * probs[t, ids[t + 1]] for t in range(len(text))]
     assert shown == pytest.approx(expected, abs=0.051)
     # the next character's top 10, likeliest first
@@ -79,8 +82,6 @@ def test_the_reading_shows_the_models_probabilities_for_the_typed_text(client, s
     # attention of every layer and head over the text (quantized to 1/255)
     maps = re.findall(r'data-attn="([^"]+)"', page)
     assert len(maps) == run.config["n_layer"] * run.config["n_head"]
-    import base64
-
     rows, cols = np.tril_indices(len(ids))
     first = np.frombuffer(base64.b64decode(maps[0]), np.uint8) / 255
     np.testing.assert_allclose(first, attn[0, 0][rows, cols], atol=1 / 255)
@@ -106,7 +107,7 @@ def test_the_whole_page_renders_the_same_reading(client, student, run):
     assert response.status_code == 200
     page = response.content.decode()
     assert 'id="pg-reading"' in page and 'value="1+1=2"' in page
-    assert page.count('class="pg-p"') == 5
+    assert page.count("<small>") == 5
     assert 'id="pg-game"' in page and "Character 1 of" in page
 
 
@@ -352,3 +353,13 @@ def test_a_run_with_nothing_stored_yet_says_so(client, student, start_run):
     assert "Nothing to play with yet" in text_of(response)
     assert get(client, "playground_predict", run, text="1").status_code == 400
     assert model_for(run, 1) is None
+
+
+def test_bench_playground_prints_times_and_fragment_size_last(db):
+    out = io.StringIO()
+    call_command("bench_playground", repeat=2, stdout=out)
+    last = out.getvalue().strip().splitlines()[-1]
+    match = re.fullmatch(r"p50_ms=([\d.]+) p95_ms=([\d.]+) html_kb=([\d.]+)", last)
+    assert match, last
+    assert float(match.group(3)) <= 60  # the size is deterministic; time depends on the machine
+    assert not Run.objects.exists()  # the throwaway run is rolled back
