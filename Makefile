@@ -50,12 +50,14 @@ test-prod: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 ## Benchmarks (each prints its figures; the last line is key=value pairs).
 bench: install
 	$(PY) -m engine.bench
 	$(PY) manage.py migrate --no-input -v 0
 	$(PY) manage.py bench_opview
+	$(PY) manage.py bench_playground
 	$(PY) manage.py pack_report
 	DATABASE_URL=$(PROD_DATABASE_URL) REDIS_URL=$(PROD_REDIS_URL) $(PY) manage.py bench_run
 	DATABASE_URL=$(PROD_DATABASE_URL) REDIS_URL=$(PROD_REDIS_URL) $(PY) manage.py load_classroom

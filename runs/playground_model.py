@@ -2,7 +2,7 @@
 those models.
 
 Parameters come from where the op view gets them: the checkpoint stored with each snapshot
-(`Run.params_at`), turned into a model by `runs.opview.model_at`. A checkpoint never changes
+(`Run.params_at`), turned into a model by `runs.opview.trace.model_at`. A checkpoint never changes
 once stored, so a loaded model is kept in a least-recently-used cache bounded by bytes:
 LAB_PLAYGROUND_CACHE_MB, 32 MB per server process by default. A max-config model (2 layers,
 64 dimensions, a 64-token block, ~100 characters) is about 0.47 MB of float32, so ~65 fit.
@@ -18,7 +18,7 @@ from threadpoolctl import ThreadpoolController
 
 from engine.sampling import draw, sampling_weights
 from runs.models import RunCheckpoint
-from runs.opview import model_at
+from runs.opview.trace import model_at
 
 
 class ModelCache:
