@@ -168,10 +168,11 @@ def surprise_level(p):
     return "shocked"
 
 
-def bars(probs, labels, count, marked=None):
-    """The `count` likeliest tokens as bars, likeliest first (and `marked`, if lower)."""
+def bars(probs, labels, count, marked=None, floor=0.0):
+    """The `count` likeliest tokens as bars, likeliest first (and `marked`, if lower); with
+    `floor`, none below it."""
     order = sorted(range(len(probs)), key=lambda i: -probs[i])
-    shown = [i for i in order[:count] if probs[i] > 0 or i == marked]
+    shown = [i for i in order[:count] if probs[i] > floor or i == marked]
     if marked is not None and marked not in shown:
         shown.append(marked)
     bos = len(labels) - 1
@@ -268,8 +269,9 @@ def generation_context(run, data):
             "text": labels[last.token],
             "is_bos": last.token == bos,
             "percent": f"{100 * last.probs[last.token]:.1f}",
-            "bars": bars(last.probs, labels, DRAWN_SHOWN, marked=last.token),
-            "after": "".join(labels[t] for t in ids[-8:]) if len(draws) == 1 else None,
+            "bars": bars(last.probs, labels, DRAWN_SHOWN, marked=last.token, floor=0.0005),
+            "possible": int((last.probs > 0).sum()),
+            "after": "".join(labels[t] for t in ids[1:][-12:]) if len(draws) == 1 else None,
         },
         "settings": dict(zip(("temperature", "top_k", "seed"), settings, strict=True)),
     }
@@ -293,6 +295,7 @@ def game_context(request, run, steps, step, round_number, guesses):
         rows.append(
             {
                 "context": "".join(labels[run.vocab.index(ch)] for ch in item.context[-10:]),
+                "at_start": not item.context,
                 "answer": labels[run.vocab.index(item.answer)],
                 "guess": labels[run.vocab.index(guess)],
                 "you_right": guess == item.answer,
