@@ -26,6 +26,7 @@ from runs.page import attention_heads, token_labels, visible_run
 from runs.playground_forms import GenerateForm, PromptForm, unknown_chars_error
 from runs.playground_game import ROUND_LENGTH, held_out_lines, model_guesses, round_items, score
 from runs.playground_model import draw_next, generate, model_for, read, stored_steps
+from runs.playground_ops import tokens_url
 
 TOP_K_SHOWN = 10  # bars of the next-character distribution; "Show every character" for all
 DRAWN_SHOWN = 12  # bars of the distribution a character was drawn from
@@ -189,12 +190,13 @@ def bars(probs, labels, count, marked=None, floor=0.0):
 
 def surprise_strip(texts, surprise):
     """The prompt's characters as list items coloured by how surprised the model was, each
-    with its probability in % (built here, not in the template: 63 of them per keystroke)."""
+    with its probability in % and its position for the op view (static/js/playground.js
+    opens it); built here, not in the template: 63 of them per keystroke."""
     return mark_safe(
         "".join(
-            f'<li class="s-{surprise_level(p)}" title="loss {loss:.2f}">{escape(text)}'
-            f"<small>{100 * p:.1f}</small></li>"
-            for text, (p, loss) in zip(texts, surprise, strict=True)
+            f'<li class="s-{surprise_level(p)}" title="loss {loss:.2f}" data-p="{pos}" '
+            f'tabindex="0">{escape(text)}<small>{100 * p:.1f}</small></li>'
+            for pos, (text, (p, loss)) in enumerate(zip(texts, surprise, strict=True))
         )
     )
 
@@ -219,6 +221,7 @@ def reading_context(run, form):
             "step": step,
             "text": text,
             "chars": surprise_strip([labels[t] for t in ids[1:]], surprise),
+            "ops_url": tokens_url(run, step, text) if text else "",
             "mean_loss": f"{sum(losses) / len(losses):.2f}" if losses else None,
             "last": labels[ids[-1]],
             "last_is_bos": len(ids) == 1,

@@ -1,7 +1,11 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from runs import page, playground, views
 from runs.opview import views as opview
+from runs.playground_ops import OwnTextConverter
+
+register_converter(OwnTextConverter, "owntext")
+OWN_TEXT_OPS = "<int:run_id>/steps/<int:step>/text/<owntext:text>/tokens/<int:pos>/ops/"
 
 app_name = "runs"
 urlpatterns = [
@@ -18,6 +22,9 @@ urlpatterns = [
         name="playground_generate",
     ),
     path("<int:run_id>/playground/game/", playground.game, name="playground_game"),
+    path(OWN_TEXT_OPS, opview.opview, name="playground_ops"),
+    path(f"{OWN_TEXT_OPS}nodes/<int:node_id>/", opview.node_scalars),
+    path(f"{OWN_TEXT_OPS}weights/<str:name>/", opview.weight_grad),
     path("<int:run_id>/snapshot/", page.snapshot_fragment, name="snapshot"),
     path("<int:run_id>/steps/<int:step>/tokens/<int:pos>/", page.token_fragment, name="token"),
     path("<int:run_id>/steps/<int:step>/tokens/<int:pos>/ops/", opview.opview, name="opview"),

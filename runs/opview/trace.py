@@ -49,9 +49,11 @@ def snapshot_parts(run, step):
 class OpView:
     """A run's snapshot step traced at one position, with `op` backward steps done."""
 
-    def __init__(self, run, step, pos, op=None, head=None):
+    def __init__(self, run, step, pos, op=None, head=None, own_text=None):
         self.run, self.step, self.pos = run, step, pos
-        self.snapshot = snapshot_parts(run, step)
+        # own_text (runs.playground_ops): the student's text traced instead of the step's line
+        self.own_text = own_text
+        self.snapshot = snapshot_parts(run, step) if own_text is None else own_text.snapshot
         if self.snapshot is None:
             raise Http404("no snapshot at this step")
         if not 0 <= pos < len(self.snapshot["tokens"]):
@@ -68,7 +70,9 @@ class OpView:
         self.current = self.trace.nodes[self.order[self.op - 1]] if self.op else None
         self.head, self.head_note = parse_head(head, self.trace.n_head)
         self.labels = token_labels(run)
-        self.url = reverse("runs:opview", args=[run.id, step, pos])
+        self.url = reverse("runs:opview", args=[run.id, step, pos]) if own_text is None else (
+            own_text.url(pos)
+        )
         self._step_grads = None
 
     def op_url(self, k, head=None):
@@ -111,7 +115,8 @@ class OpView:
             ],
             "url": self.url,
             "run_url": f"{reverse('runs:detail', args=[self.run.id])}?step={self.step}"
-            f"&pos={self.pos}",
+            f"&pos={self.pos}" if self.own_text is None else self.own_text.back_url,
+            "own_text": self.own_text,
             "urls": {
                 "reset": self.op_url(0, head=0),
                 "back": self.op_url(max(self.op - 1, 0)),

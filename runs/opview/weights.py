@@ -21,6 +21,8 @@ def weights_panel(view):
         .first()
     ) or {}
     updates = update_norms(view)
+    if view.own_text is not None:  # never trained on: the step's update is not this text's
+        scalars, updates = {}, {}
     step_grads = view.step_grads()
     group_grads = scalars.get("grad_norms") or {}
     group_updates = scalars.get("update_norms") or {}

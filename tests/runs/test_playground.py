@@ -24,13 +24,18 @@ TWO_LAYERS = {"n_layer": 2, "num_steps": 12, "snapshot_interval": 4}
 GAME_ROUND = 5
 
 
-@pytest.fixture
-def run(student, start_run, classroom):
-    """A finished 2-layer run of `student`, not shared with the classroom."""
-    run = start_run(student, **TWO_LAYERS)
+def trained(start_run, owner):
+    """A finished 2-layer run of `owner`, trained through the real code path."""
+    run = start_run(owner, **TWO_LAYERS)
     assert train_run(run.pk, "test-worker")
     CACHE.clear()
     return Run.objects.get(pk=run.pk)
+
+
+@pytest.fixture
+def run(student, start_run, classroom):
+    """A finished 2-layer run of `student`, not shared with the classroom."""
+    return trained(start_run, student)
 
 
 def login(client, user):
