@@ -68,6 +68,7 @@ def reference(run, step, text):
 # --- the reading ---------------------------------------------------------------------------
 
 
+@pytest.mark.services  # PostgreSQL too
 def test_the_reading_shows_the_models_probabilities_for_the_typed_text(client, student, run):
     step, text = stored_steps(run)[-1], "3+4=7"
     response = get(login(client, student), "playground_predict", run, step=step, text=text)
@@ -137,6 +138,7 @@ def test_bad_prompts_are_refused_inline_with_what_to_do(client, student, run, qu
     )
 
 
+@pytest.mark.services  # PostgreSQL too
 def test_typing_stores_nothing(client, student, run):
     login(client, student)
     get(client, "playground_predict", run, text="1")  # warm the model cache
@@ -156,6 +158,7 @@ def generated(response):
     return html.unescape(re.search(r'name="gen" value="([^"]*)"', response.content.decode())[1])
 
 
+@pytest.mark.services  # PostgreSQL too
 def test_next_character_builds_the_same_text_as_generating_to_the_end(client, student, run):
     login(client, student)
     settings = {"text": "2+", "temperature": 1.2, "top_k": 0, "seed": 9}
@@ -261,6 +264,7 @@ def model_score(run, step, items):
     return right
 
 
+@pytest.mark.services  # PostgreSQL too
 def test_a_round_scores_both_players_and_keeps_the_best(client, student, run):
     login(client, student)
     steps = stored_steps(run)

@@ -46,6 +46,7 @@ def test_the_trace_of_own_text_is_the_engines(run):
             np.testing.assert_allclose(grad, grads[name], rtol=1e-5, atol=1e-7)
 
 
+@pytest.mark.services  # PostgreSQL too
 def test_the_page_names_the_text_and_shows_no_update(client, student, run):
     step = stored_steps(run)[-1]
     login(client, student)
