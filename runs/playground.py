@@ -112,7 +112,8 @@ def game(request, run_id):
     step, round_number = parse_int(query.get("step")), parse_int(query.get("round"))
     guesses = query.get("guesses", "")
     error = None
-    if step not in steps or round_number is None or not 0 <= round_number <= MAX_ROUND:
+    bad_round = round_number is None or not 0 <= round_number <= MAX_ROUND
+    if step not in steps or bad_round or unknown_chars_error(guesses, run.vocab):
         error = "That round does not exist here; start a new round."
         step, round_number, guesses = steps[-1], new_round(), ""
     if request.method == "POST" and error is None:
@@ -124,7 +125,8 @@ def game(request, run_id):
     context = {"run": run, **game_context(request, run, steps, step, round_number, guesses)}
     context["game_error"] = error
     game = context["game"]
-    if request.method == "POST" and error is None and game["finished"]:
+    # stored once: when this guess is the round's last (not on a guess posted after it)
+    if request.method == "POST" and error is None and len(guesses) == game["out_of"] > 0:
         you, model = game["scores"]
         PlaygroundScore.record(request.user, run, step, you, model, game["out_of"])
         context["best_scores"] = best_scores(request.user, run)

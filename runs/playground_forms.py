@@ -42,7 +42,7 @@ class PromptForm(forms.Form):
         label="Step",
         error_messages={"invalid": "The step must be a whole number, one of those in the list."},
     )
-    text = forms.CharField(required=False, strip=False, label="Your text", max_length=1000)
+    text = forms.CharField(required=False, strip=False, label="Your text")
     all = forms.BooleanField(required=False, label="Show every character")
 
     def __init__(self, run, steps, data=None):
@@ -123,7 +123,7 @@ class GenerateForm(PromptForm):
             "max_value": f"The seed must be between 0 and {SEED[1]:,}.",
         },
     )
-    gen = forms.CharField(required=False, strip=False, max_length=1000)
+    gen = forms.CharField(required=False, strip=False)
     mode = forms.ChoiceField(
         choices=[("next", "next"), ("end", "end"), ("reseed", "reseed")],
         error_messages={

@@ -123,6 +123,7 @@ def test_the_whole_page_renders_the_same_reading(client, student, run):
         ({"text": "1+x=Z"}, "“Z”, “x” are not in this run's text"),
         ({"text": "1\n2"}, "new line (↵) is not in this run's text"),
         ({"text": "1" * 16}, "That is 16 characters; this model reads at most 15"),
+        ({"text": "1" * 5000}, "That is 5000 characters; this model reads at most 15"),
         ({"text": "1", "step": 5}, "No parameters are stored for step 5"),
         ({"text": "1", "step": "soon"}, "The step must be a whole number"),
     ],
@@ -283,6 +284,12 @@ def test_a_round_scores_both_players_and_keeps_the_best(client, student, run):
     assert f"the model at step {steps[0]} got {early}" in finished
     best = PlaygroundScore.objects.get(user=student, run=run, step=step)
     assert (best.best, best.model_score, best.out_of, best.rounds) == (20, expected_model, 20, 1)
+    # a guess posted after the round is over changes nothing
+    answers = "".join(item.answer for item in items)
+    client.post(url("playground_game", run),
+                {"step": step, "round": GAME_ROUND, "guesses": answers, "guess": "1"})
+    best.refresh_from_db()
+    assert best.rounds == 1
     # a worse round counts but keeps the best
     play(client, run, step, ["0"] * ROUND_LENGTH)
     best.refresh_from_db()
@@ -308,6 +315,7 @@ def test_a_round_in_progress_stores_nothing(client, student, run):
         ({"guess": "x"}, "“x” is not in this run's text"),
         ({"guess": "1", "round": "r"}, "That round does not exist here"),
         ({"guess": "1", "step": 5}, "That round does not exist here"),
+        ({"guess": "1", "guesses": "1x"}, "That round does not exist here"),
     ],
 )
 def test_bad_guesses_are_refused_and_not_counted(client, student, run, post, message):
