@@ -16,7 +16,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods
@@ -24,7 +23,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 from runs.models import PlaygroundScore
 from runs.page import attention_heads, token_labels, visible_run
 from runs.playground_forms import GenerateForm, PromptForm, unknown_chars_error
-from runs.playground_game import ROUND_LENGTH, held_out_lines, model_guesses, round_items, score
+from runs.playground_game import (
+    MAX_ROUND,
+    ROUND_LENGTH,
+    best_scores,
+    game_context,
+    new_round,
+)
 from runs.playground_model import draw_next, generate, model_for, read, stored_steps
 from runs.playground_ops import tokens_url
 
@@ -32,7 +37,6 @@ TOP_K_SHOWN = 10  # bars of the next-character distribution; "Show every charact
 DRAWN_SHOWN = 12  # bars of the distribution a character was drawn from
 # a character's probability -> how surprised the model was (the colour key on the page)
 SURPRISE_LEVELS = ((0.5, "expected"), (0.2, "likely"), (0.05, "unsure"), (0.01, "surprised"))
-MAX_ROUND = 1_000_000
 
 
 # --- views ---------------------------------------------------------------------------------
@@ -141,10 +145,6 @@ def parse_int(raw):
         return int(raw)
     except (TypeError, ValueError):
         return None
-
-
-def new_round():
-    return secrets.randbelow(MAX_ROUND) + 1
 
 
 def gen_base(form):
@@ -279,66 +279,4 @@ def generation_context(run, data):
             "after": "".join(labels[t] for t in ids[1:][-12:]) if len(draws) == 1 else None,
         },
         "settings": dict(zip(("temperature", "top_k", "seed"), settings, strict=True)),
-    }
-
-
-def best_scores(user, run):
-    return list(PlaygroundScore.objects.filter(user=user, run=run).order_by("step"))
-
-
-def game_context(request, run, steps, step, round_number, guesses):
-    """A round at `step`: the guesses so far against the answers and the model's top guess;
-    once finished, the scores, the same characters at the earliest step, and rematches."""
-    lines, held_out = held_out_lines(run)
-    items = round_items(run, round_number, lines)
-    labels = token_labels(run)
-    model = model_for(run, step)
-    tops = model_guesses(model, run.vocab, items)
-    guesses = guesses[: len(items)]
-    rows = []
-    for guess, item, (top, p) in zip(guesses, items, tops, strict=False):
-        rows.append(
-            {
-                "context": "".join(labels[run.vocab.index(ch)] for ch in item.context[-10:]),
-                "at_start": not item.context,
-                "answer": labels[run.vocab.index(item.answer)],
-                "guess": labels[run.vocab.index(guess)],
-                "you_right": guess == item.answer,
-                "model": labels[top],
-                "model_right": top < len(run.vocab) and run.vocab[top] == item.answer,
-                "percent": f"{100 * p:.0f}",
-            }
-        )
-    finished = bool(items) and len(guesses) == len(items)
-    you, model_score = score(items, guesses, tops, run.vocab)
-    current = None
-    if not finished and items:
-        item = items[len(guesses)]
-        current = {
-            "context": "".join(labels[run.vocab.index(ch)] for ch in item.context),
-            "number": len(guesses) + 1,
-        }
-    early = None
-    if finished:
-        early_step = steps[0]
-        if early_step != step:
-            early_tops = model_guesses(model_for(run, early_step), run.vocab, items)
-            early = {"step": early_step, "score": score(items, guesses, early_tops, run.vocab)[1]}
-    return {
-        "game": {
-            "step": step,
-            "round": round_number,
-            "guesses": guesses,
-            "rows": rows,
-            "current": current,
-            "finished": finished,
-            "scores": (you, model_score),
-            "out_of": len(items),
-            "held_out": held_out,
-            "early": early,
-            "rematches": [s for s in steps[:2] if s != step],
-            "url": reverse("runs:playground_game", args=[run.pk]),
-            "next_round": new_round(),
-        },
-        "best_scores": best_scores(request.user, run),
     }

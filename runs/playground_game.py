@@ -6,14 +6,19 @@ and at whichever step, so a rematch at an early step can be set beside the same 
 The student's guesses travel with the form; only a finished round is stored (its score).
 """
 
+import secrets
 from dataclasses import dataclass
 
 import numpy as np
+from django.urls import reverse
 
 from packs_app.sources import resolve_source
-from runs.playground_model import read
+from runs.models import PlaygroundScore
+from runs.page import token_labels
+from runs.playground_model import model_for, read
 
 ROUND_LENGTH = 20
+MAX_ROUND = 1_000_000
 POOL_SHARE = 0.1  # until the run keeps a validation split: this share of the lines, by seed
 
 
@@ -82,3 +87,72 @@ def score(items, guesses, model_tops, vocab):
         for (top, _), item in zip(model_tops[: len(guesses)], items, strict=False)
     )
     return you, model
+
+
+def new_round():
+    return secrets.randbelow(MAX_ROUND) + 1
+
+
+# --- what the page shows -------------------------------------------------------------------------
+
+
+def best_scores(user, run):
+    return list(PlaygroundScore.objects.filter(user=user, run=run).order_by("step"))
+
+
+def game_context(request, run, steps, step, round_number, guesses):
+    """A round at `step`: the guesses so far against the answers and the model's top guess;
+    once finished, the scores, the same characters at the earliest step, and rematches."""
+    lines, held_out = held_out_lines(run)
+    items = round_items(run, round_number, lines)
+    labels = token_labels(run)
+    model = model_for(run, step)
+    tops = model_guesses(model, run.vocab, items)
+    guesses = guesses[: len(items)]
+    rows = []
+    for guess, item, (top, p) in zip(guesses, items, tops, strict=False):
+        rows.append(
+            {
+                "context": "".join(labels[run.vocab.index(ch)] for ch in item.context[-10:]),
+                "at_start": not item.context,
+                "answer": labels[run.vocab.index(item.answer)],
+                "guess": labels[run.vocab.index(guess)],
+                "you_right": guess == item.answer,
+                "model": labels[top],
+                "model_right": top < len(run.vocab) and run.vocab[top] == item.answer,
+                "percent": f"{100 * p:.0f}",
+            }
+        )
+    finished = bool(items) and len(guesses) == len(items)
+    you, model_score = score(items, guesses, tops, run.vocab)
+    current = None
+    if not finished and items:
+        item = items[len(guesses)]
+        current = {
+            "context": "".join(labels[run.vocab.index(ch)] for ch in item.context),
+            "number": len(guesses) + 1,
+        }
+    early = None
+    if finished:
+        early_step = steps[0]
+        if early_step != step:
+            early_tops = model_guesses(model_for(run, early_step), run.vocab, items)
+            early = {"step": early_step, "score": score(items, guesses, early_tops, run.vocab)[1]}
+    return {
+        "game": {
+            "step": step,
+            "round": round_number,
+            "guesses": guesses,
+            "rows": rows,
+            "current": current,
+            "finished": finished,
+            "scores": (you, model_score),
+            "out_of": len(items),
+            "held_out": held_out,
+            "early": early,
+            "rematches": [s for s in steps[:2] if s != step],
+            "url": reverse("runs:playground_game", args=[run.pk]),
+            "next_round": new_round(),
+        },
+        "best_scores": best_scores(request.user, run),
+    }
