@@ -109,6 +109,7 @@ def test_type_generate_play_and_look_inside(page, lab_server, new_page):
         )
     assert "Round over: you guessed" in game.inner_text()
     assert re.search(r"model at step \d+: you \d+ of 20", game.locator(".pg-best").inner_text())
+    screenshot(page, "playground-round-1366")
     # the rematch against the untrained start
     game.get_by_role("button", name=re.compile("Rematch: the model at step 1")).click()
     page.wait_for_function(
