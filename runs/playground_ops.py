@@ -3,8 +3,9 @@
 The op view (runs/opview/) traces a stored step's training line; given an OwnText it
 traces [BOS] + the student's text instead, with the parameters stored for that step. The
 text travels in the address, base64url-encoded (`/runs/<id>/steps/<step>/text/<text>/
-tokens/<pos>/ops/`), so the op view's own links (Step, a node, a weight) keep working.
-The text was never trained on, so the op view shows no update for it.
+tokens/<pos>/ops/`), so the op view's own links (Step, a node, a weight, the chain rule,
+the update) keep working. The text was never trained on: "the whole step" and its update
+stay those of the step's training line, applied to the student's text.
 """
 
 import base64
@@ -40,11 +41,10 @@ class OwnText:
     text: str
 
     @property
-    def snapshot(self):
-        """What the op view reads from a snapshot, for [BOS] + the text."""
+    def tokens(self):
+        """[BOS] + the text, as token ids."""
         index = {ch: i for i, ch in enumerate(self.run.vocab)}
-        ids = [len(self.run.vocab), *(index[ch] for ch in self.text)]
-        return {"tokens": ids[:-1], "targets": ids[1:], "param_update_norms": None}
+        return [len(self.run.vocab), *(index[ch] for ch in self.text)]
 
     def url(self, pos):
         return reverse("runs:playground_ops", args=[self.run.pk, self.step, self.text, pos])

@@ -25,6 +25,10 @@ urlpatterns = [
     path(OWN_TEXT_OPS, opview.opview, name="playground_ops"),
     path(f"{OWN_TEXT_OPS}nodes/<int:node_id>/", opview.node_scalars, name="playground_ops_scalars"),
     path(f"{OWN_TEXT_OPS}weights/<str:name>/", opview.weight_grad, name="playground_ops_weight"),
+    path(
+        f"{OWN_TEXT_OPS}nodes/<int:node_id>/chain/", opview.chain, name="playground_ops_chain"
+    ),
+    path(f"{OWN_TEXT_OPS}update/", opview.update, name="playground_ops_update"),
     path("<int:run_id>/snapshot/", page.snapshot_fragment, name="snapshot"),
     path("<int:run_id>/steps/<int:step>/tokens/<int:pos>/", page.token_fragment, name="token"),
     path("<int:run_id>/steps/<int:step>/tokens/<int:pos>/ops/", opview.opview, name="opview"),
@@ -32,6 +36,16 @@ urlpatterns = [
         "<int:run_id>/steps/<int:step>/tokens/<int:pos>/ops/nodes/<int:node_id>/",
         opview.node_scalars,
         name="opview_scalars",
+    ),
+    path(
+        "<int:run_id>/steps/<int:step>/tokens/<int:pos>/ops/nodes/<int:node_id>/chain/",
+        opview.chain,
+        name="opview_chain",
+    ),
+    path(
+        "<int:run_id>/steps/<int:step>/tokens/<int:pos>/ops/update/",
+        opview.update,
+        name="opview_update",
     ),
     path(
         "<int:run_id>/steps/<int:step>/tokens/<int:pos>/ops/weights/<str:name>/",

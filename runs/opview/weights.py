@@ -21,8 +21,6 @@ def weights_panel(view):
         .first()
     ) or {}
     updates = update_norms(view)
-    if view.own_text is not None:  # never trained on: the step's update is not this text's
-        scalars, updates = {}, {}
     step_grads = view.step_grads()
     group_grads = scalars.get("grad_norms") or {}
     group_updates = scalars.get("update_norms") or {}
@@ -45,7 +43,7 @@ def weights_panel(view):
     return {
         "weights": rows,
         "weights_lr": scalars.get("lr"),
-        "weights_positions": len(view.tokens) - 1,
+        "weights_positions": len(view.line) - 1,
         "updates_per_matrix": bool(updates),
     }
 

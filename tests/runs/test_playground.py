@@ -17,7 +17,6 @@ from runs.models import PlaygroundScore, Run
 from runs.playground_game import ROUND_LENGTH, held_out_lines, round_items
 from runs.playground_model import CACHE, model_for, stored_steps
 from runs.training import train_run
-from tests.conftest import PASSWORD
 from tests.runs.test_playground_model import reference_forward
 
 TWO_LAYERS = {"n_layer": 2, "num_steps": 12, "snapshot_interval": 4}
@@ -40,7 +39,7 @@ def run(student, start_run, classroom):
 
 def login(client, user):
     client.logout()
-    assert client.login(username=user.username, password=PASSWORD)
+    client.force_login(user)
     return client
 
 

@@ -47,7 +47,7 @@ def test_the_trace_of_own_text_is_the_engines(run):
 
 
 @pytest.mark.services  # PostgreSQL too
-def test_the_page_names_the_text_and_shows_no_update(client, student, run):
+def test_the_page_names_the_text_and_its_links_work(client, student, run):
     step = stored_steps(run)[-1]
     login(client, student)
     # position 4 predicts the text's character 4, "7", after BOS + "3+4="
@@ -57,11 +57,15 @@ def test_the_page_names_the_text_and_shows_no_update(client, student, run):
     assert f'/runs/{run.pk}/playground/?step={step}&amp;text=3%2B4%3D7' in page
     done = client.get(ops_url(run, step, TEXT, 4, "?op=1000"), HTTP_HX_REQUEST="true")
     html = done.content.decode()
-    assert "the model never trained on it, so there was no update" in html
+    assert "the model never trained on it. “The whole step” below is step" in html
     assert re.search(r'data-weight="wte"', html)
     # the node and weight fragments live under the same address
     assert client.get(ops_url(run, step, TEXT, 4, "nodes/0/?op=5")).status_code == 200
     assert client.get(ops_url(run, step, TEXT, 4, "weights/wte/?op=1000")).status_code == 200
+    update = client.get(ops_url(run, step, TEXT, 4, "update/?op=1000"))
+    assert update.status_code == 200 and "“7”" in update.content.decode()
+    chain = client.get(ops_url(run, step, TEXT, 4, "nodes/0/chain/?op=1000&i=0"))
+    assert chain.status_code == 200
 
 
 def test_the_playgrounds_characters_point_to_it(client, student, run):
