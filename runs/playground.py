@@ -12,7 +12,6 @@ is stored per keystroke. Whoever may see the run may use its playground (visible
 import json
 import secrets
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -22,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from runs.models import PlaygroundScore
 from runs.page import attention_heads, token_labels, visible_run
+from runs.permissions import login_required_unless_showcase
 from runs.playground_forms import GenerateForm, PromptForm, unknown_chars_error
 from runs.playground_game import (
     MAX_ROUND,
@@ -42,7 +42,7 @@ SURPRISE_LEVELS = ((0.5, "expected"), (0.2, "likely"), (0.05, "unsure"), (0.01, 
 # --- views ---------------------------------------------------------------------------------
 
 
-@login_required
+@login_required_unless_showcase
 @require_GET
 def playground(request, run_id):
     """The whole page; ?step= and ?text= start it where a link (or a reload) left off."""
@@ -61,7 +61,7 @@ def playground(request, run_id):
     return render(request, "runs/playground.html", context, status=200 if valid else 400)
 
 
-@login_required
+@login_required_unless_showcase
 @require_GET
 def predict(request, run_id):
     """The reading of the prompt box (400 with the reason when it cannot be read), and the
@@ -80,7 +80,7 @@ def predict(request, run_id):
     return HttpResponse(html, status=200 if valid else 400)
 
 
-@login_required
+@login_required_unless_showcase
 @require_GET
 def generate_view(request, run_id):
     """Draw the next character, or up to the end, from the prompt plus what was generated;
@@ -103,7 +103,7 @@ def generate_view(request, run_id):
     return HttpResponse(html)
 
 
-@login_required
+@login_required_unless_showcase
 @require_http_methods(["GET", "POST"])
 def game(request, run_id):
     """GET ?step=&round=: a new round at that step. POST step, round, guesses, guess: one
@@ -130,7 +130,9 @@ def game(request, run_id):
     context["game_error"] = error
     game = context["game"]
     # stored once: when this guess is the round's last (not on a guess posted after it)
-    if request.method == "POST" and error is None and len(guesses) == game["out_of"] > 0:
+    # (a visitor playing a showcase run plays for fun: nothing is kept)
+    finished = request.method == "POST" and error is None and len(guesses) == game["out_of"] > 0
+    if finished and request.user.is_authenticated:
         you, model = game["scores"]
         PlaygroundScore.record(request.user, run, step, you, model, game["out_of"])
         context["best_scores"] = best_scores(request.user, run)

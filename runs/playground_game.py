@@ -97,6 +97,8 @@ def new_round():
 
 
 def best_scores(user, run):
+    if not user.is_authenticated:
+        return []
     return list(PlaygroundScore.objects.filter(user=user, run=run).order_by("step"))
 
 
