@@ -8,6 +8,7 @@ back: the head roles timeline shows its heads becoming previous-token heads with
 hundred steps, whatever the seed (`manage.py lens_emergence` trains it over several).
 """
 
+import re
 import string
 
 import numpy as np
@@ -50,7 +51,7 @@ def generate(lines=LINES, seed=0):
 
 def follows(line):
     """Does `line` leapfrog: 10 to 30 letters, each 1 or 2 after the one two before?"""
-    if not 10 <= len(line) <= 30 or not line.isascii() or not line.isalpha() or line != line.lower():
+    if not re.fullmatch(PATTERN, line):
         return False
     codes = [ord(ch) - ord("a") for ch in line]
     return all((codes[i] - codes[i - 2]) % 26 in (1, 2) for i in range(2, len(codes)))
