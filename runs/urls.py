@@ -1,6 +1,7 @@
 from django.urls import path
 
 from runs import opview, page, views
+from runs.lenses import views as lenses
 
 app_name = "runs"
 urlpatterns = [
@@ -9,6 +10,8 @@ urlpatterns = [
     path("<int:run_id>/", page.run_detail, name="detail"),
     path("<int:run_id>/cancel/", views.cancel_run, name="cancel"),
     path("<int:run_id>/export.json", views.export_json, name="export"),
+    path("<int:run_id>/lenses/", lenses.lenses, name="lenses"),
+    path("<int:run_id>/lenses/map/", lenses.lens_map, name="lens_map"),
     path("<int:run_id>/snapshot/", page.snapshot_fragment, name="snapshot"),
     path("<int:run_id>/steps/<int:step>/tokens/<int:pos>/", page.token_fragment, name="token"),
     path("<int:run_id>/steps/<int:step>/tokens/<int:pos>/ops/", opview.opview, name="opview"),
