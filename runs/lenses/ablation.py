@@ -61,14 +61,18 @@ def ablated_logits(model, ids, ablation):
     return look_inside(model, ids, ablation.head_mask, ablation.mlp_mask).logits
 
 
-def mean_loss_change(model, token_lists, ablation):
-    """(mean loss before, mean loss after) over lines (token id arrays, BOS … BOS): each
-    line's mean loss per character, averaged over the lines."""
-    before, after = [], []
+def mean_loss(model, token_lists, ablation=None):
+    """The mean loss over lines (token id arrays, BOS … BOS): each line's mean loss per
+    character, averaged over the lines; None without lines."""
+    losses = []
     for tokens in token_lists:
-        ids, targets = tokens[:-1], tokens[1:]
-        before.append(position_losses(model.logits(ids), targets).mean())
-        after.append(position_losses(ablated_logits(model, ids, ablation), targets).mean())
-    if not before:
-        return None, None
-    return float(np.mean(before)), float(np.mean(after))
+        logits = model.logits(tokens[:-1]) if ablation is None else ablated_logits(
+            model, tokens[:-1], ablation)
+        losses.append(position_losses(logits, tokens[1:]).mean())
+    return float(np.mean(losses)) if losses else None
+
+
+def mean_loss_change(model, token_lists, ablation, before=None):
+    """(mean loss before, mean loss after switching off) over lines; `before` when known."""
+    before = mean_loss(model, token_lists) if before is None else before
+    return before, mean_loss(model, token_lists, ablation)

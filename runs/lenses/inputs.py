@@ -14,7 +14,7 @@ from packs_app.sources import resolve_source
 from runs.opview import model_at
 
 HELD_OUT_SHARE = 0.1
-HELD_OUT_MAX = 16  # the ablation's mean loss change reads at most this many lines
+HELD_OUT_MAX = 8  # the ablation's mean loss change reads at most this many lines
 ROLE_TEXTS = 4  # head roles are scored on this many lines, the same at every step
 MODELS_KEPT = 24  # loaded models kept per server process (a max-config one is ~0.5 MB)
 

@@ -4,9 +4,10 @@ some parts switched off. Everything the page shows below its controls comes from
 from dataclasses import dataclass
 
 import numpy as np
+from django.core.cache import cache
 
 from engine import look_inside
-from runs.lenses.ablation import ablated_logits, mean_loss_change, position_losses
+from runs.lenses.ablation import ablated_logits, mean_loss, mean_loss_change, position_losses
 from runs.lenses.inputs import held_out_documents
 from runs.lenses.ladder import decided_rungs, direct_contributions, rung_logits, softmax, top_k
 from runs.lenses.roles import ROLES, lift, role_of, score_heads
@@ -52,6 +53,7 @@ class Reading:
     tokens: np.ndarray  # [BOS] + characters + [BOS], cut to the block
     pos: int
     ablation: object
+    step: int
 
     def __post_init__(self):
         self.ids, self.targets = self.tokens[:-1], self.tokens[1:]
@@ -149,7 +151,8 @@ class Reading:
         after = position_losses(after_logits, self.targets)
         t = self.pos
         held = held_tokens(self.run)
-        mean_before, mean_after = mean_loss_change(self.model, held, self.ablation)
+        baseline = held_baseline(self.run, self.step, self.model, held)
+        mean_before, mean_after = mean_loss_change(self.model, held, self.ablation, baseline)
         return {
             "parts": self.ablation.parts,
             "losses": [
@@ -192,6 +195,17 @@ class Reading:
                     ],
                 })
         return {"rows": rows, "even": scored["even"]}
+
+
+def held_baseline(run, step, model, held):
+    """The model's mean loss on the held-out lines with nothing switched off, cached per
+    stored step (it is the same for every ablation)."""
+    key = f"lens-held:{run.pk}:{run.created_at.timestamp()}:{step}"
+    found = cache.get(key)
+    if found is None:
+        found = mean_loss(model, held)
+        cache.set(key, found, 600)
+    return found
 
 
 def held_tokens(run):

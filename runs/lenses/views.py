@@ -93,7 +93,7 @@ def reading_context(run, steps, query):
         ablation = parse_ablation(off, model.config.n_layer, model.config.n_head)
     except ValueError as refusal:
         raise LensInputError(str(refusal)) from None
-    reading = Reading(run, model, tokens, pos, ablation)
+    reading = Reading(run, model, tokens, pos, ablation, step)
     return {
         "step": step,
         "text": text,
