@@ -69,9 +69,9 @@ def held_out_documents(run, limit=HELD_OUT_MAX):
 
 
 def default_text(run):
-    """The text a lens opens on: the first held-out line, cut to the block."""
+    """The text a lens opens on: the first held-out line, cut to fit the block after BOS."""
     lines = held_out_documents(run, 1)
-    return lines[0][: int(run.config.get("block_size", 16))] if lines else ""
+    return lines[0][: int(run.config.get("block_size", 16)) - 1] if lines else ""
 
 
 def role_texts(documents, seed, count=ROLE_TEXTS):

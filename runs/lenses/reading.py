@@ -31,10 +31,10 @@ def encode_text(run, text):
     block = int(run.config.get("block_size", 16))
     if not text:
         raise LensInputError("Type at least one character.")
-    if len(text) > block:
+    if len(text) > block - 1:
         raise LensInputError(
             f"The text has {len(text)} characters; this model reads at most {block} at once "
-            "(its block size). Shorten it."
+            f"(its block size), the start-of-line marker included: shorten it to {block - 1}."
         )
     unknown = sorted(set(text) - set(run.vocab))
     if unknown:

@@ -24,7 +24,7 @@ from runs.page import visible_run
 from runs.views import smoothed_losses
 
 MAX_QUERY_CHARS = 500  # a text longer than any block is refused without reading it all
-TIMELINE_WIDTH, LOSS_HEIGHT, LANE_HEIGHT = 1000, 90, 18
+TIMELINE_WIDTH, LOSS_HEIGHT = 1000, 90
 
 
 @login_required
@@ -33,6 +33,7 @@ def lenses(request, run_id):
     run = visible_run(request, run_id)
     steps = sorted(run.checkpoints.values_list("step", flat=True))
     context = {"run": run, "steps": steps, "roles": ROLES, "error": None, "map_json": None,
+               "max_chars": int(run.config.get("block_size", 16)) - 1,
                "url": reverse("runs:lenses", args=[run.pk])}
     status = 200
     try:
@@ -147,20 +148,18 @@ def timeline_context(run):
             for s, v in losses
         )
     steps, lanes = found["steps"], []
-    for i, head in enumerate(found["heads"]):
-        y = LOSS_HEIGHT + 6 + i * LANE_HEIGHT
+    for head in found["heads"]:
         segments = []
         for k, (step, role) in enumerate(zip(steps, head["roles"], strict=True)):
             end = steps[k + 1] if k + 1 < len(steps) else num_steps
             if role:
                 x0, x1 = step_x(step, num_steps), step_x(end, num_steps)
                 segments.append({"x": x0, "w": max(x1 - x0, 2), "role": role})
-        lanes.append({**head, "y": y, "text_y": y + LANE_HEIGHT * 0.7, "segments": segments})
+        lanes.append({**head, "segments": segments})
     return {
         "timeline": found,
         "timeline_lanes": lanes,
         "loss_points": loss_points,
-        "timeline_height": LOSS_HEIGHT + 10 + len(lanes) * LANE_HEIGHT,
         "loss_height": LOSS_HEIGHT,
         "num_steps": num_steps,
     }

@@ -26,11 +26,10 @@
     hiddenStep.value = step;
     document.getElementById("lens-step-label").textContent = step;
     range.setAttribute("aria-valuetext", "step " + step);
-    var marker = document.getElementById("lens-marker");
-    if (marker) {
+    document.querySelectorAll(".lens-marker").forEach(function (marker) {
       marker.setAttribute("x1", stepX(step));
       marker.setAttribute("x2", stepX(step));
-    }
+    });
     drawFrame(step);
   }
 
@@ -90,7 +89,8 @@
   var timeline = document.getElementById("lens-timeline");
   if (timeline && range) {
     timeline.addEventListener("click", function (event) {
-      var box = timeline.getBoundingClientRect();
+      var strip = event.target.closest("svg") || timeline.querySelector("svg");
+      var box = strip.getBoundingClientRect();
       var step = 1 + ((event.clientX - box.left) / box.width) * (numSteps - 1);
       var best = 0;
       steps.forEach(function (s, i) {

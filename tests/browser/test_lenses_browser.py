@@ -75,7 +75,7 @@ def test_read_a_run_with_the_lenses(new_page, lab_server):
         r.dispatchEvent(new Event('change', {bubbles: true})); }""")
     page.wait_for_function(f"() => ({READING_STEP})() === '1'")
     assert page.locator("#lens-step-label").inner_text() == "1"
-    assert page.locator("#lens-marker").get_attribute("x1") == "0"
+    assert page.locator(".lens-marker").first.get_attribute("x1") == "0"
     assert page.locator("#lens-map-step").inner_text() == "1"
     first = page.locator("#lens-map-svg .pt").first.evaluate("g => g.style.transform")
 
@@ -87,9 +87,10 @@ def test_read_a_run_with_the_lenses(new_page, lab_server):
     assert page.locator("#lens-map-svg .pt").first.evaluate("g => g.style.transform") != first
     assert page.locator("#lens-sentences li").count() == 4
 
-    # hover a character on the map: its nearest neighbours
-    page.locator("#lens-map-svg .pt").nth(3).hover()
+    # focus (or hover) a character on the map: its nearest neighbours, highlighted
+    page.locator("#lens-map-svg .pt").nth(3).focus()
     assert "closest" in page.locator("#lens-map-info").inner_text()
+    assert page.locator("#lens-map-svg .pt.near").count() == 3
     page.locator("#lens-map").scroll_into_view_if_needed()
     screenshot(page, "lenses-map")
 
