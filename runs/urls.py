@@ -1,7 +1,8 @@
 from django.urls import path
 
-from runs import opview, page, views
+from runs import page, views
 from runs.lenses import views as lenses
+from runs.opview import views as opview
 
 app_name = "runs"
 urlpatterns = [

@@ -11,7 +11,7 @@ from collections import OrderedDict
 import numpy as np
 
 from packs_app.sources import resolve_source
-from runs.opview import model_at
+from runs.opview.trace import model_at
 
 HELD_OUT_SHARE = 0.1
 HELD_OUT_MAX = 8  # the ablation's mean loss change reads at most this many lines
