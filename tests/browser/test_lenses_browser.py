@@ -9,7 +9,7 @@ import pytest
 
 from tests.browser.conftest import screenshot, sign_up
 
-pytestmark = [pytest.mark.browser]
+pytestmark = [pytest.mark.browser, pytest.mark.services]
 
 CONFIG = {
     "n_embd": "16",

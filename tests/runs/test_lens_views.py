@@ -41,6 +41,7 @@ def number(html, element_id):
     return float(re.search(rf'id="{element_id}">([^<]+)<', html).group(1))
 
 
+@pytest.mark.services  # the checkpoints' blobs and the step events' JSON on PostgreSQL too
 def test_the_page_reads_the_stored_model_at_the_newest_step(client, student, run):
     response = login(client, student).get(page(run, text="1+2=3", pos=3))
     assert response.status_code == 200
@@ -119,6 +120,7 @@ def test_a_run_with_no_stored_model_says_so(client, student, start_run):
     assert "No model is stored for this run yet" in fragment
 
 
+@pytest.mark.services
 def test_the_map_fragment_carries_every_stored_step(client, student, run):
     response = login(client, student).get(reverse("runs:lens_map", args=[run.pk]))
     html = response.content.decode()
