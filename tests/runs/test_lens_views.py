@@ -12,7 +12,6 @@ from engine import Vocab
 from runs.lenses.inputs import default_text, model_for
 from runs.models import Run
 from runs.training import train_run
-from tests.conftest import PASSWORD
 
 TWO_LAYERS = {"n_layer": 2, "num_steps": 8, "snapshot_interval": 4}
 
@@ -26,7 +25,7 @@ def run(student, start_run):
 
 
 def login(client, user):
-    assert client.login(username=user.username, password=PASSWORD)
+    client.force_login(user)
     return client
 
 
