@@ -2,7 +2,7 @@
 
 Trains a throwaway 2,000-step run at the max config (n_embd 64, 8 heads, 2 layers, block 64)
 through the real training code, then times, in-process:
-- lens: the reading fragment (ladder, contributions, this step's head roles) of a 64-character
+- lens: the reading fragment (ladder, contributions, this step's head roles) of a 63-character
   text, nothing switched off;
 - ablate: the same with one head switched off (its loss per position, top-k change and the
   mean over the held-out lines);
@@ -82,7 +82,7 @@ class Command(BaseCommand):
         client = Client(HTTP_HOST=host.lstrip("."))
         client.force_login(user)
         url = reverse("runs:lenses", args=[run.pk])
-        text = BENCH_LINES.split("\n")[5][:64]
+        text = BENCH_LINES.split("\n")[5][:63]  # with BOS, the whole block
         step = run.snapshot_steps()[-1]
 
         def reading(**query):
