@@ -168,6 +168,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 # --- The lab's rules -------------------------------------------------------------------
 LAB_MAX_ACTIVE_RUNS = env_int("LAB_MAX_ACTIVE_RUNS", 3)
 LAB_RETENTION_DAYS = env_int("LAB_RETENTION_DAYS", 90)
+# the playground keeps this many MB of loaded models per server process (runs/playground_model.py)
+LAB_PLAYGROUND_CACHE_MB = env_int("LAB_PLAYGROUND_CACHE_MB", 32)
 # Samples one run may store in all (samples per batch × batches): 20 every 100 steps of
 # a 2,000-step run
 LAB_MAX_SAMPLES_PER_RUN = env_int("LAB_MAX_SAMPLES_PER_RUN", 400)
@@ -179,6 +181,8 @@ LAB_REDISPATCH_SECONDS = env_int("LAB_REDISPATCH_SECONDS", 300)
 # /health/ shows its details to staff and to requests bearing this token (empty: staff only)
 LAB_HEALTH_TOKEN = env("LAB_HEALTH_TOKEN")
 LAB_UPLOAD_MAX_BYTES = 200 * 1024
+# `load_packs` trains each built-in pack's showcase run (runs/showcase.py) when it has none.
+LAB_SHOWCASES = env_bool("LAB_SHOWCASES", True)
 # Request bodies over these are refused before they are read (microlab_site/body_limits.py):
 # the upload page and the admin (a pack's text, urlencoded), and every other form.
 LAB_UPLOAD_BODY_MAX_BYTES = env_int("LAB_UPLOAD_BODY_MAX_BYTES", 1024 * 1024)

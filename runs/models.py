@@ -57,8 +57,9 @@ class RunQuerySet(models.QuerySet):
         ).distinct()
 
     def active(self):
-        """Queued or running: what counts against a student's LAB_MAX_ACTIVE_RUNS."""
-        return self.filter(status__in=(Run.Status.QUEUED, Run.Status.RUNNING))
+        """Queued or running: what counts against a student's LAB_MAX_ACTIVE_RUNS (a
+        showcase run never does)."""
+        return self.filter(status__in=(Run.Status.QUEUED, Run.Status.RUNNING), showcase=False)
 
     def start(self, owner, source, config, *, classroom=None, max_active=None):
         """Create a queued run with its run.queued event and dispatch it once committed.
@@ -149,6 +150,11 @@ class Run(models.Model):
     # who canceled, when it was not the owner ("Canceled by your instructor, …"); shown on the run
     canceled_by_note = models.CharField(max_length=200, blank=True, default="")
     last_seq = models.PositiveIntegerField(default=0, help_text="seq of the newest event")
+    showcase = models.BooleanField(
+        default=False,
+        help_text="A pack's showcase run (runs/showcase.py): anyone may explore it, nobody may "
+        "change it.",
+    )
 
     objects = RunQuerySet.as_manager()
 
@@ -228,7 +234,7 @@ class Run(models.Model):
         """1 for the next run a worker will take, 2 behind it...; None unless queued."""
         if self.status != self.Status.QUEUED:
             return None
-        ahead = Run.objects.filter(status=self.Status.QUEUED).filter(
+        ahead = Run.objects.filter(status=self.Status.QUEUED, showcase=False).filter(
             Q(created_at__lt=self.created_at) | Q(created_at=self.created_at, pk__lt=self.pk)
         )
         return ahead.count() + 1
@@ -475,3 +481,46 @@ class WorkerHeartbeat(models.Model):
     @classmethod
     def forget_older_than(cls, seconds):
         cls.objects.filter(last_seen__lt=timezone.now() - timedelta(seconds=seconds)).delete()
+
+
+class PlaygroundScore(models.Model):
+    """A student's best round of "you vs the model" against one run at one step (the
+    playground stores nothing else: typing and generating are read-only)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="playground_scores"
+    )
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="playground_scores")
+    step = models.PositiveIntegerField()
+    best = models.PositiveIntegerField(help_text="The student's most right guesses in a round.")
+    model_score = models.PositiveIntegerField(help_text="The model's right guesses that round.")
+    out_of = models.PositiveIntegerField(help_text="Characters in that round.")
+    rounds = models.PositiveIntegerField(default=0, help_text="Rounds finished at this step.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["run_id", "step"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "run", "step"], name="playground_score_one_per_step"
+            )
+        ]
+
+    @classmethod
+    def record(cls, user, run, step, you, model, out_of):
+        """Count a finished round, and keep it when the student's share of right guesses
+        beats their best so far (a tie keeps the earlier round)."""
+        with transaction.atomic():
+            score, created = cls.objects.select_for_update().get_or_create(
+                user=user,
+                run=run,
+                step=step,
+                defaults={"best": you, "model_score": model, "out_of": out_of, "rounds": 1},
+            )
+            if created:
+                return score
+            score.rounds += 1
+            if you * score.out_of > score.best * out_of:  # a better share of right guesses
+                score.best, score.model_score, score.out_of = you, model, out_of
+            score.save()
+        return score

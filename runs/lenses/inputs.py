@@ -1,53 +1,24 @@
 """What the lenses read: a run's model at a stored step, the texts they read it on.
 
-The one place to repoint: the model comes from the checkpoint stored with each snapshot (as
-the op view gets it); "held-out documents" and "the default text" are a seeded share of the
-run's lines and the first of them.
+The one place to repoint: the model comes from the checkpoint stored with each snapshot,
+through the playground's model cache; "held-out documents" and "the default text" are a
+seeded share of the run's lines and the first of them.
 """
-
-import threading
-from collections import OrderedDict
 
 import numpy as np
 
 from packs_app.sources import resolve_source
-from runs.opview.trace import model_at
+from runs import playground_model
 
 HELD_OUT_SHARE = 0.1
 HELD_OUT_MAX = 8  # the ablation's mean loss change reads at most this many lines
 ROLE_TEXTS = 4  # head roles are scored on this many lines, the same at every step
-MODELS_KEPT = 24  # loaded models kept per server process (a max-config one is ~0.5 MB)
-
-
-class StepModels:
-    """The last MODELS_KEPT models loaded, by (run, step): a checkpoint never changes."""
-
-    def __init__(self, size):
-        self.size, self.models, self.lock = size, OrderedDict(), threading.Lock()
-
-    def get(self, run, step):
-        key = (run.pk, step, run.created_at)
-        with self.lock:
-            if key in self.models:
-                self.models.move_to_end(key)
-                return self.models[key]
-        params = run.params_at(step)
-        if params is None:
-            return None  # not kept: a running run may store it later
-        model = model_at(run, params)
-        with self.lock:
-            self.models[key] = model
-            while len(self.models) > self.size:
-                self.models.popitem(last=False)
-        return model
-
-
-MODELS = StepModels(MODELS_KEPT)
 
 
 def model_for(run, step):
-    """The run's model as it was at `step`, or None when no parameters are stored there."""
-    return MODELS.get(run, step)
+    """The run's model as it was at `step`, or None when no parameters are stored there:
+    the playground's cached loader (one cache of models per server process)."""
+    return playground_model.model_for(run, step)
 
 
 def documents_of(run):

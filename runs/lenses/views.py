@@ -9,7 +9,6 @@ controls and a message saying what to try; nothing is stored."""
 import json
 
 import numpy as np
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
@@ -21,13 +20,14 @@ from runs.lenses.reading import LensInputError, Reading, encode_text
 from runs.lenses.roles import ROLES
 from runs.lenses.timeline import timeline
 from runs.page import visible_run
+from runs.permissions import login_required_unless_showcase
 from runs.views import smoothed_losses
 
 MAX_QUERY_CHARS = 500  # a text longer than any block is refused without reading it all
 TIMELINE_WIDTH, LOSS_HEIGHT = 1000, 90
 
 
-@login_required
+@login_required_unless_showcase
 @require_GET
 def lenses(request, run_id):
     run = visible_run(request, run_id)
@@ -49,7 +49,7 @@ def lenses(request, run_id):
     return render(request, "runs/lenses.html", context, status=status)
 
 
-@login_required
+@login_required_unless_showcase
 @require_GET
 def lens_map(request, run_id):
     """The embedding map's data (every stored step), as the map's fragment."""

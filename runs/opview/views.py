@@ -3,7 +3,6 @@ a click on a node hx-get the same URL and get the side panel plus out-of-band co
 state and weights panel back (templates/runs/opview.html). Scalars and weight heatmaps load
 on demand."""
 
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -18,6 +17,8 @@ from runs.opview.trace import OpView
 from runs.opview.update import apply_update
 from runs.opview.weights import weight_maps, weights_panel
 from runs.page import query_int, visible_run
+from runs.permissions import login_required_unless_showcase
+from runs.playground_ops import own_text_at
 
 
 def page_context(view):
@@ -25,14 +26,17 @@ def page_context(view):
     return {**view.base_context(), "current": current_op(view), **weights_panel(view)}
 
 
-@login_required
+@login_required_unless_showcase
 @require_GET
-def opview(request, run_id, step, pos):
+def opview(request, run_id, step, pos, text=None):
     """The page; an htmx request (Step, Back, Reset, Play, a node click) gets the side panel
     with the controls, the state and the weights panel out of band (and empties the scalar
-    and weight panels, which belonged to the previous step)."""
+    and weight panels, which belonged to the previous step). With `text`: a position of the
+    student's own text from the playground instead of the step's training line."""
     run = visible_run(request, run_id)
-    view = OpView(run, step, pos, query_int(request, "op"), request.GET.get("head"))
+    own_text = own_text_at(run, step, text)
+    head = request.GET.get("head")
+    view = OpView(run, step, pos, query_int(request, "op"), head, own_text=own_text)
     context = page_context(view)
     if request.htmx and not request.htmx.history_restore_request:
         html = render_to_string("runs/opview.html#side", context, request)
@@ -45,25 +49,25 @@ def opview(request, run_id, step, pos):
     return render(request, "runs/opview.html", context)
 
 
-@login_required
+@login_required_unless_showcase
 @require_GET
-def node_scalars(request, run_id, step, pos, node_id):
+def node_scalars(request, run_id, step, pos, node_id, text=None):
     """One node expanded to exact numbers: the token's row (of head `?head=`), its gradient
     when backward (`?op=`) has reached it, and for attention the dot products per key."""
     run = visible_run(request, run_id)
-    view = OpView(run, step, pos, query_int(request, "op"))
+    view = OpView(run, step, pos, query_int(request, "op"), own_text=own_text_at(run, step, text))
     if not 0 <= node_id < len(view.trace.nodes):
         raise Http404("no such node")
     context = {**view.base_context(), **scalars_of(view, node_id, query_int(request, "head"))}
     return render(request, "runs/opview.html#scalars", context)
 
 
-@login_required
+@login_required_unless_showcase
 @require_GET
-def weight_grad(request, run_id, step, pos, name):
+def weight_grad(request, run_id, step, pos, name, text=None):
     """The gradient heatmap of one weight matrix: this token's and the whole step's."""
     run = visible_run(request, run_id)
-    view = OpView(run, step, pos, query_int(request, "op"))
+    view = OpView(run, step, pos, query_int(request, "op"), own_text=own_text_at(run, step, text))
     node = next((n for n in view.trace.tape.params() if n.name == name), None)
     if node is None:
         raise Http404("no such weight")
@@ -71,13 +75,13 @@ def weight_grad(request, run_id, step, pos, name):
     return render(request, "runs/opview.html#weight", context)
 
 
-@login_required
+@login_required_unless_showcase
 @require_GET
-def chain(request, run_id, step, pos, node_id):
+def chain(request, run_id, step, pos, node_id, text=None):
     """The chain rule on one number: how entry `?i=` (a flat index) of node `node_id`'s
     gradient was made from the ops that read it, once backward (`?op=`) has passed it."""
     run = visible_run(request, run_id)
-    view = OpView(run, step, pos, query_int(request, "op"))
+    view = OpView(run, step, pos, query_int(request, "op"), own_text=own_text_at(run, step, text))
     if not 0 <= node_id < len(view.trace.nodes):
         raise Http404("no such node")
     node = view.trace.nodes[node_id]
@@ -87,16 +91,18 @@ def chain(request, run_id, step, pos, node_id):
     context = view.base_context()
     if node.id in view.done:
         context.update(chain_rule(view, node_id, index))
+    elif node.kind == "input":
+        context["chain_ids"] = node.label
     else:
         context["chain_missing"] = node.label
     return render(request, "runs/opview.html#chain", context)
 
 
-@login_required
+@login_required_unless_showcase
 @require_GET
-def update(request, run_id, step, pos):
+def update(request, run_id, step, pos, text=None):
     """Apply the update: Adam's numbers for the token's row of every weight the token's
     gradient reached, and the model after the step (recomputed by replaying the run)."""
     run = visible_run(request, run_id)
-    view = OpView(run, step, pos, query_int(request, "op"))
+    view = OpView(run, step, pos, query_int(request, "op"), own_text=own_text_at(run, step, text))
     return render(request, "runs/opview.html#update", {**view.base_context(), **apply_update(view)})

@@ -25,6 +25,7 @@ from django.urls import reverse
 from threadpoolctl import threadpool_limits
 
 from engine import Vocab
+from runs import playground_model
 from runs.lenses import inputs
 from runs.lenses.embedding_map import compute_map
 from runs.lenses.timeline import role_scores
@@ -97,7 +98,7 @@ class Command(BaseCommand):
                   inputs.role_texts(inputs.documents_of(run), run.seed)]
 
         def roles():
-            inputs.MODELS.models.clear()  # from the stored parameters, as a cold request
+            playground_model.CACHE.clear()  # from the stored parameters, as a cold request
             role_scores(inputs.model_for(run, step), tokens)
 
         roles_ms = timed(roles, repeat)
