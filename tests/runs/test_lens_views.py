@@ -160,6 +160,11 @@ def test_the_run_page_links_to_the_lenses(client, student, run):
     assert reverse("runs:lenses", args=[run.pk]) in html
 
 
+def test_the_playground_links_to_the_lenses(client, student, run):
+    html = login(client, student).get(reverse("runs:playground", args=[run.pk])).content.decode()
+    assert reverse("runs:lenses", args=[run.pk]) in html
+
+
 def test_nothing_is_stored_by_reading(client, student, run):
     before = (run.events.count(), run.checkpoints.count())
     login(client, student).get(page(run, text="2+2=4", off="attn0"))
