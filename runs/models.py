@@ -411,7 +411,8 @@ class RunEvent(models.Model):
     and at most one terminal event (run.completed | run.failed | run.canceled) per run.
 
     data by kind: run.queued {"config"}; run.started {"worker", "vocab_size"}; step: the
-    engine's record.to_scalars() {"loss", "lr", "grad_norms": {group: v}, "update_norms"};
+    engine's record.to_scalars() {"loss", "lr", "grad_norms": {group: v}, "update_norms"}, and
+    at the steps runs.lenses.timeline scores, the heads' role scores {"head_roles"};
     snapshot: record.to_snapshot(); sample.generated {"texts": [...], "follows": [bool|None],
     "temperature"}; run.completed {"final_loss", "step"}; run.failed {"error", "step"};
     run.canceled {"step"}."""

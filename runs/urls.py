@@ -1,6 +1,7 @@
 from django.urls import path, register_converter
 
 from runs import page, playground, views
+from runs.lenses import views as lenses
 from runs.opview import views as opview
 from runs.playground_ops import OwnTextConverter
 
@@ -14,6 +15,8 @@ urlpatterns = [
     path("<int:run_id>/", page.run_detail, name="detail"),
     path("<int:run_id>/cancel/", views.cancel_run, name="cancel"),
     path("<int:run_id>/export.json", views.export_json, name="export"),
+    path("<int:run_id>/lenses/", lenses.lenses, name="lenses"),
+    path("<int:run_id>/lenses/map/", lenses.lens_map, name="lens_map"),
     path("<int:run_id>/playground/", playground.playground, name="playground"),
     path("<int:run_id>/playground/predict/", playground.predict, name="playground_predict"),
     path(
