@@ -2,6 +2,7 @@
 
 from .checkpoint import checkpoint_from_bytes, checkpoint_to_bytes
 from .config import LIMITS, GPTConfig, check_limit, validate_train_config
+from .lens import Inside, look_inside
 from .model import GPT
 from .record import StepRecord
 from .trace import Trace, trace_token
@@ -12,6 +13,7 @@ __all__ = [
     "GPT",
     "LIMITS",
     "GPTConfig",
+    "Inside",
     "StepRecord",
     "Trace",
     "Trainer",
@@ -19,6 +21,7 @@ __all__ = [
     "check_limit",
     "checkpoint_from_bytes",
     "checkpoint_to_bytes",
+    "look_inside",
     "trace_token",
     "validate_train_config",
 ]

@@ -55,9 +55,11 @@ class GPT:
         """{parameter name: its [out, in] view} of an array laid out like `flat`."""
         return {name: flat[where].reshape(shape) for name, (where, shape) in self.slices.items()}
 
-    def forward(self, ids, targets=None, positions=None):
+    def forward(self, ids, targets=None, positions=None, head_mask=None, mlp_mask=None):
         """Record the forward pass on a new tape. The last node is the loss when `targets` is
-        given (mean over `positions`, default all), otherwise the logits."""
+        given (mean over `positions`, default all), otherwise the logits. `head_mask`
+        (n_layer, n_head) and `mlp_mask` (n_layer,) multiply each head's output and each MLP
+        block's output: 0 switches it off (ablation), 1 keeps it; None adds no node."""
         ids = self._check_ids(ids, self.config.block_size)
         t = len(ids)
         tape = Tape()
@@ -69,9 +71,14 @@ class GPT:
         x = tape.apply(ops.rmsnorm, x, name="embedding rmsnorm")
         for i in range(self.config.n_layer):
             tape.layer, tape.part = i, "attn"
-            x = tape.apply(ops.add, x, self._attention(tape, x, i), name="residual + attention")
+            heads_keep = None if head_mask is None else self._keep(head_mask, i)[:, None, None]
+            attn = self._attention(tape, x, i, heads_keep)
+            x = tape.apply(ops.add, x, attn, name="residual + attention")
             tape.part = "mlp"
-            x = tape.apply(ops.add, x, self._mlp(tape, x, i), name="residual + mlp")
+            mlp = self._mlp(tape, x, i)
+            if mlp_mask is not None:
+                mlp = tape.apply(ops.mask, mlp, keep=self._keep(mlp_mask, i), name="masked mlp")
+            x = tape.apply(ops.add, x, mlp, name="residual + mlp")
         tape.layer, tape.part = None, "output"
         logits = tape.apply(ops.matmul, x, self._param(tape, "lm_head"), name="logits")  # (T, V)
         if targets is not None:
@@ -86,7 +93,10 @@ class GPT:
     def _param(self, tape, name):
         return tape.param(name, self.params[name])
 
-    def _attention(self, tape, x, i):
+    def _keep(self, mask, i):
+        return np.asarray(mask, self.dtype)[i]  # a row of heads (H,), or one block's scalar
+
+    def _attention(self, tape, x, i, heads_keep=None):
         x = tape.apply(ops.rmsnorm, x, name="attn rmsnorm")
         heads = {}
         for role, w in (("query", "attn_wq"), ("key", "attn_wk"), ("value", "attn_wv")):
@@ -101,6 +111,8 @@ class GPT:
         attn_weights = tape.apply(ops.softmax, scores, name="attention weights", heads=True)
         out = tape.apply(ops.weighted_sum, attn_weights, heads["value"], name="head outputs",
                          heads=True)  # (H, T, D)
+        if heads_keep is not None:
+            out = tape.apply(ops.mask, out, keep=heads_keep, name="masked heads", heads=True)
         out = tape.apply(ops.merge_heads, out, name="merged heads")  # (T, C)
         return tape.apply(ops.matmul, out, self._param(tape, f"layer{i}.attn_wo"),
                           name="attention output")

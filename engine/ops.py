@@ -115,6 +115,12 @@ def weighted_sum(attn_weights, v):
     return attn_weights @ v, backward
 
 
+@op("mask", "dx = dy ⊙ keep")
+def mask(x, keep):
+    # keep broadcasts over x: (H, 1, 1) switches heads off, a scalar a whole block; 1 keeps
+    return x * keep, lambda dy: (dy * keep,)
+
+
 @op("relu", "dx = dy ⊙ [x > 0]")
 def relu(x):
     return np.maximum(x, 0), lambda dy: (dy * (x > 0),)

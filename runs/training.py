@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from engine import Trainer
 from runs.config import CONFIG_FIELDS
+from runs.lenses.timeline import RoleScorer, role_schedule
 from runs.models import Kind, Run, RunCheckpoint
 from runs.queue import claim_next
 
@@ -199,6 +200,8 @@ class TrainingSession:
         trainer = Trainer(source.documents, **engine_settings(config), capture=False)
         interval = config.get("snapshot_interval") or default_snapshot_interval(trainer)
         snapshot_steps = set(snapshot_schedule(trainer.num_steps, interval))
+        role_steps = set(role_schedule(trainer.num_steps, snapshot_steps))
+        role_scorer = RoleScorer(trainer, source.documents)
         pattern = source.adherence_pattern or ""
         if run.worker_losses and run.current_step:
             self.resume(trainer, run.current_step)
@@ -217,11 +220,16 @@ class TrainingSession:
             snapshot = upcoming in snapshot_steps
             if snapshot:  # the parameters this step's forward pass uses
                 before = {name: p.copy() for name, p in trainer.model.params.items()}
+            # the heads' roles with the parameters this step's forward pass uses
+            head_roles = role_scorer.scores(trainer.model) if upcoming in role_steps else None
             trainer.capture = snapshot
             record = trainer.step()
             self.step = record.step
             self.losses.append(record.loss)
-            self.events.append((Kind.STEP, record.step, step_scalars(record)))
+            scalars = step_scalars(record)
+            if head_roles:
+                scalars["head_roles"] = head_roles
+            self.events.append((Kind.STEP, record.step, scalars))
             if snapshot:
                 data = record.to_snapshot()
                 data["param_update_norms"] = update_norms(before, trainer.model.params)

@@ -31,6 +31,8 @@ CASES = [
     (ops.causal_mask, [randn(H, T, T)], {"mask": MASK}),
     (ops.softmax, [randn(H, T, T)], {}),
     (ops.weighted_sum, [np.abs(randn(H, T, T)), randn(H, T, C // H)], {}),
+    (ops.mask, [randn(H, T, C // H)], {"keep": np.array([0.0, 1.0])[:, None, None]}),
+    (ops.mask, [randn(T, C)], {"keep": 0.0}),
     (ops.relu, [np.sign(randn(T, C)) * (0.1 + np.abs(randn(T, C)))], {}),  # away from the kink
     (ops.cross_entropy, [randn(T, V), np.array([1, 6, 0, 0, 2])], {}),
     (ops.cross_entropy, [randn(T, V), np.array([1, 6, 0, 0, 2])], {"positions": np.array([3])}),

@@ -124,6 +124,9 @@ def test_anyone_may_explore_a_showcase(client, showcases, student, outsider, who
         reverse("runs:opview_update", args=[run.pk, step, 2]),
         reverse("runs:opview_chain", args=[run.pk, step, 2, 1]) + "?i=0&op=999",
         reverse("runs:export", args=[run.pk]),
+        reverse("runs:playground", args=[run.pk]),
+        reverse("runs:playground_predict", args=[run.pk]) + f"?step={step}&text=1.",
+        reverse("runs:playground_game", args=[run.pk]) + f"?step={step}&round=1",
     ):
         assert client.get(url).status_code == 200, url
     assert can_view(client.get("/").wsgi_request.user, run)
@@ -135,6 +138,7 @@ def test_a_visitor_is_sent_to_log_in_for_any_other_run(client, student, start_ru
         reverse("runs:detail", args=[run.pk]),
         reverse("runs:opview", args=[run.pk, 1, 0]),
         reverse("runs:export", args=[run.pk]),
+        reverse("runs:playground", args=[run.pk]),
     ):
         response = client.get(url)
         assert response.status_code == 302 and response.url.startswith("/accounts/login/")
