@@ -6,6 +6,7 @@ Fair share, in this order:
    classroom belongs to its owner's own group), never-served groups first;
 3. within a group, students take turns the same way;
 4. within a student, oldest first.
+Showcase runs are trained by `load_packs` itself (runs/showcase.py): never claimed here.
 "Served" is a run's `claimed_at`, so the turns need no table of their own.
 
 The claim is one UPDATE whose subquery picks that run `FOR UPDATE SKIP LOCKED` on PostgreSQL:
@@ -46,7 +47,7 @@ SET status = 'running', started_at = COALESCE(started_at, %s), claimed_at = %s,
     heartbeat_at = %s, worker = %s
 WHERE status = 'queued' AND id = (
     SELECT q.id FROM runs_run q
-    WHERE q.status = 'queued'
+    WHERE q.status = 'queued' AND NOT q.showcase
     ORDER BY CASE WHEN q.worker_losses > 0 THEN 0 ELSE 1 END,
              {GROUP_SERVED} NULLS FIRST,
              {STUDENT_SERVED} NULLS FIRST,
@@ -113,7 +114,8 @@ def fair_order(queued, group_served, student_served):
 def queued_in_fair_order():
     """Ids of every queued run, in the order workers will take them."""
     fields = ("id", "owner_id", "classroom_id", "created_at", "worker_losses")
-    queued = list(Run.objects.filter(status=Run.Status.QUEUED).values(*fields))
+    # a showcase is trained by load_packs itself: it takes no worker and no queue place
+    queued = list(Run.objects.filter(status=Run.Status.QUEUED, showcase=False).values(*fields))
     if not queued:
         return []
     classrooms = {r["classroom_id"] for r in queued} - {None}
