@@ -9,7 +9,6 @@ turn the stored snapshot dicts (engine.StepRecord.to_snapshot()) into what the t
 shows: characters instead of ids, hits and misses, top-k bars, and compact attention data.
 """
 
-import base64
 import json
 import time
 
@@ -23,6 +22,7 @@ from django.views.decorators.http import require_GET
 from django_htmx.http import replace_url
 
 from engine.record import rounded
+from runs.evaluation import compact_attention
 from runs.models import TERMINAL_KINDS, Kind, Run, RunEvent
 from runs.permissions import can_cancel
 
@@ -325,22 +325,14 @@ def topk_bars(snapshot, pos, labels):
 
 def attention_heads(attn_weights):
     """One entry per layer and head: the causal (lower-triangle) weights of its T×T map,
-    row by row, as base64 bytes (weight × 255). A heatmap needs no more precision, and a
-    max-size snapshot (2 layers × 8 heads × 64²) stays ~45 KB instead of ~400 KB of JSON."""
-    weights = np.asarray(attn_weights, dtype=np.float32)  # (n_layer, n_head, T, T)
-    if weights.ndim != 4 or weights.shape[-1] == 0:
-        return []
-    rows, cols = np.tril_indices(weights.shape[-1])
-    quantized = np.rint(np.clip(weights[..., rows, cols], 0, 1) * 255).astype(np.uint8)
-    return [
-        {
-            "layer": layer,
-            "head": head,
-            "data": base64.b64encode(quantized[layer, head].tobytes()).decode(),
-        }
-        for layer in range(weights.shape[0])
-        for head in range(weights.shape[1])
-    ]
+    row by row, as base64 bytes (weight × 255), from a stored snapshot's attention (compact,
+    see runs.evaluation.compact_attention, or the full nested lists of older runs)."""
+    if not isinstance(attn_weights, dict):
+        if np.asarray(attn_weights).ndim != 4 or np.asarray(attn_weights).shape[-1] == 0:
+            return []
+        attn_weights = compact_attention(attn_weights)
+    return [{"layer": layer, "head": head, "data": data}
+            for layer, head, data in attn_weights["heads"]]
 
 
 def format_duration(seconds):
