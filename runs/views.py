@@ -66,6 +66,9 @@ def new_run(request):
         ref = request.GET.get("pack", "").strip()
         initial, source = NewRunForm.initial_for(request.user, ref, classroom)
         form = NewRunForm(request.user, initial=initial, classroom=classroom)
+        if source is not None:
+            form.initial = form.prefill(initial, request.GET, form.policy)
+            form.source = source
         unavailable = unavailable_notice(request.user, ref, source, classroom)
     context = {
         "form": form,
@@ -75,6 +78,8 @@ def new_run(request):
         # outside a classroom, the student's classrooms (where a lesson's rules apply)
         "my_classrooms": [] if classroom else Classroom.objects.filter(students=request.user),
         "config_fields": [form[name] for name in CONFIG_FIELDS],
+        "block_warning": form.block_warning(),
+        "line_lengths": json.dumps(form.line_lengths()),
         "active_runs": Run.objects.filter(owner=request.user).active().count(),
         "max_active": form.policy.max_active_runs,
     }
