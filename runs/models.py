@@ -318,14 +318,17 @@ class Run(models.Model):
         )
 
     def samples(self):
-        """Every generated sample, newest batch first:
-        [{"step": int, "text": str, "follows": bool | None}] (None: the pack has no template)."""
+        """Every generated sample, newest batch first: [{"step": int, "text": str, "follows":
+        bool | None, "copied": bool | None}] (follows None: the pack has no template; copied
+        None: a run from before copies were checked)."""
         out = []
         rows = self.events.filter(kind=Kind.SAMPLES).order_by("-seq").values_list("step", "data")
         for step, data in rows:
-            follows = data.get("follows") or [None] * len(data.get("texts", []))
-            for text, ok in zip(data.get("texts", []), follows, strict=False):
-                out.append({"step": step, "text": text, "follows": ok})
+            texts = data.get("texts", [])
+            follows = data.get("follows") or [None] * len(texts)
+            copied = data.get("copied") or [None] * len(texts)
+            for text, ok, copy in zip(texts, follows, copied, strict=False):
+                out.append({"step": step, "text": text, "follows": ok, "copied": copy})
         return out
 
     def params_at(self, step):

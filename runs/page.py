@@ -25,6 +25,18 @@ from engine.record import rounded
 from runs.evaluation import compact_attention
 from runs.models import TERMINAL_KINDS, Kind, Run, RunEvent
 from runs.permissions import can_cancel
+from runs.probe_view import (
+    LINE,
+    PROBE,
+    diagnostics_context,
+    has_probe,
+    learning_context,
+    nearest_before,
+    probe_first_probs,
+    probe_snapshot,
+    scrub_steps,
+    telling_position,
+)
 
 # How whitespace shows in the token strip, the top-k bars and the heatmap labels; BOS is
 # spelled out (the engine's "␂" is missing from many fonts).
@@ -47,12 +59,14 @@ def visible_run(request, run_id):
 @require_GET
 def run_detail(request, run_id):
     """The whole page. `?step=N` pins the snapshot panels to step N (else they follow the
-    newest snapshot); `?pos=P` selects a token position."""
+    newest step); `?pos=P` selects a token position; `?view=line` shows the step's own
+    training line instead of the probe line."""
     run = visible_run(request, run_id)
     step, pos = query_int(request, "step"), query_int(request, "pos")
+    view = query_view(request)
     context = {
         **page_context(run),
-        **snapshot_context(run, step=step, pos=pos, following=step is None),
+        **snapshot_context(run, step=step, pos=pos, following=step is None, view=view),
         "can_cancel": can_cancel(request.user, run) and run.is_active,
     }
     return render(request, "runs/detail.html", context)
@@ -65,19 +79,22 @@ def snapshot_fragment(request, run_id):
     `?i=` (an index into the snapshot steps, from the range input) or `?step=`. Without
     either it returns to following the newest snapshot, and the scrubber comes along."""
     run = visible_run(request, run_id)
-    steps = run.snapshot_steps()
+    view = query_view(request)
     step = query_int(request, "step")
     index = query_int(request, "i")
-    if index is not None and steps:
-        step = steps[min(max(index, 0), len(steps) - 1)]
+    if index is not None:
+        steps = scrub_steps(run, resolved_view(run, view))
+        if steps:
+            step = steps[min(max(index, 0), len(steps) - 1)]
     following = step is None
     pos = query_int(request, "pos")  # the page keeps the selected position while scrubbing
-    context = snapshot_context(run, step=step, pos=pos, following=following)
+    context = snapshot_context(run, step=step, pos=pos, following=following, view=view)
     html = render_to_string("runs/detail.html#snapshot", context, request)
-    if following:
+    if following or request.GET.get("scrubber") == "1":
         html += render_to_string("runs/detail.html#scrubber", {**context, "oob": True}, request)
     kept_pos = None if pos is None else context["pos"]
-    return replace_url(HttpResponse(html), page_url(run, context["step"], kept_pos, following))
+    url = page_url(run, context["step"], kept_pos, following, context["view"])
+    return replace_url(HttpResponse(html), url)
 
 
 @login_required
@@ -86,12 +103,23 @@ def token_fragment(request, run_id, step, pos):
     """The token strip with position `pos` selected and its top-k bars (`?live=1` when the
     page follows the newest snapshot, so the address keeps following)."""
     run = visible_run(request, run_id)
-    if step not in run.snapshot_steps():
-        raise Http404("no snapshot at this step")
+    view = resolved_view(run, query_view(request))
+    if step not in scrub_steps(run, view):
+        raise Http404("nothing stored at this step")
     following = request.GET.get("live") == "1"
-    context = snapshot_context(run, step=step, pos=pos, following=following)
+    context = snapshot_context(run, step=step, pos=pos, following=following, view=view)
     response = render(request, "runs/detail.html#tokens", context)
-    return replace_url(response, page_url(run, step, context["pos"], following))
+    return replace_url(response, page_url(run, step, context["pos"], following, view))
+
+
+def query_view(request):
+    """?view=line: the step's own training line; anything else: the probe line."""
+    return LINE if request.GET.get("view") == LINE else None
+
+
+def resolved_view(run, view):
+    """The probe line unless asked otherwise (or the run is from before probes)."""
+    return view or (PROBE if has_probe(run) else LINE)
 
 
 def query_int(request, name):
@@ -101,8 +129,8 @@ def query_int(request, name):
         return None
 
 
-def page_url(run, step, pos, following):
-    query = []
+def page_url(run, step, pos, following, view=None):
+    query = [f"view={LINE}"] if view == LINE else []
     if not following and step is not None:
         query.append(f"step={step}")
     if pos is not None:
@@ -133,12 +161,21 @@ def render_live(run, since=None):
     else:
         window = RunEvent.objects.filter(run=run, seq__gt=since, seq__lte=run.last_seq)
         changed = set(window.exclude(kind=Kind.STEP).order_by().values_list("kind", flat=True))
+    ended = changed.intersection(TERMINAL_KINDS)
+    if since is None or Kind.EVAL in changed or ended:
+        context.update(learning_context(run))
+        for name in ("learning", "snapshots_note"):
+            parts.append(render_to_string(f"runs/detail.html#{name}", context))
+    if since is None or Kind.SNAPSHOT in changed or ended:  # reads every step: not too often
+        context.update(diagnostics_context(run))
+        parts.append(render_to_string("runs/detail.html#diagnostics", context))
+    if since is not None:
         delta = run.step_series(after_seq=since, upto_seq=run.last_seq)
         if delta["step"]:
             context["series_json"] = series_json(delta)
             parts.append(render_to_string("runs/detail.html#series_delta", context))
     # a new snapshot, or the end of the run ("Following live" becomes "Last snapshot")
-    if Kind.SNAPSHOT in changed or changed.intersection(TERMINAL_KINDS):
+    if changed.intersection({Kind.SNAPSHOT, Kind.EVAL, *TERMINAL_KINDS}):
         context.update(snapshot_context(run, following=True))
         parts.append(render_to_string("runs/detail.html#scrubber", context))
         parts.append(render_to_string("runs/detail.html#snapshot", context))
@@ -167,6 +204,8 @@ def page_context(run):
         **status_context(run),
         **series_context(run),
         **samples_context(run),
+        **learning_context(run),
+        **diagnostics_context(run),
     }
 
 
@@ -230,10 +269,13 @@ def newest_batch(run, samples):
     no such check, or there is nothing to count)."""
     batch = [s for s in samples if s["step"] == samples[0]["step"]] if samples else []
     follows = [s["follows"] for s in batch if s["follows"] is not None]
+    copied = [s["copied"] for s in batch if s.get("copied") is not None]
     return {
         "follow_count": sum(follows),
         "sample_count": len(follows),
         "correct_count": correct_count(run, [s["text"] for s in batch]) if follows else None,
+        "batch_count": len(batch),
+        "copied_count": sum(copied) if copied else None,
     }
 
 
@@ -249,11 +291,15 @@ def correct_count(run, texts):
     return sum(spec.is_valid_line(text) for text in texts)
 
 
-def snapshot_context(run, step=None, pos=None, following=True):
-    """The token strip, top-k and attention of the snapshot at `step` (the newest stored
-    snapshot when None; an unstored step shows the nearest stored one before it)."""
-    steps = run.snapshot_steps()
-    context = {"run": run, "snapshot_steps": steps, "following": following, "snapshot": None}
+def snapshot_context(run, step=None, pos=None, following=True, view=None):
+    """The token strip, top-k and attention at `step` (the newest stored when None; an
+    unstored step shows the nearest stored one before it), of the probe line (`view` None
+    or PROBE, when the run has one) or of the step's own training line (LINE, at the
+    nearest snapshot)."""
+    view = resolved_view(run, view)
+    steps = scrub_steps(run, view)
+    context = {"run": run, "snapshot_steps": steps, "following": following,
+               "snapshot": None, "view": view, "has_probe": view == PROBE}
     if not steps:
         return {**context, "step": None, "step_index": 0, "pos": None}
     if step is None:
@@ -261,7 +307,13 @@ def snapshot_context(run, step=None, pos=None, following=True):
     else:
         index = max(0, int(np.searchsorted(steps, step, side="right")) - 1)
     step = steps[index]
-    snapshot = run.snapshot(step)
+    if view == PROBE:
+        snapshot = probe_snapshot(run, step)
+        line_step = nearest_before(run.snapshot_steps() or [None], step)
+    else:
+        line_step = nearest_before(run.snapshot_steps(), step)
+        snapshot = run.snapshot(line_step)
+        context["has_probe"] = has_probe(run)
     labels = token_labels(run)
     bos = len(labels) - 1
     tokens = [
@@ -278,20 +330,27 @@ def snapshot_context(run, step=None, pos=None, following=True):
             zip(snapshot["tokens"], snapshot["targets"], strict=True)
         )
     ]
+    if pos is None and view == PROBE:
+        first = probe_first_probs(run) or snapshot["target_probs"]
+        pos = telling_position(first, snapshot["target_probs"])
     pos = 0 if pos is None else min(max(pos, 0), len(tokens) - 1)
+    attention = snapshot.get("attn_weights")
     return {
         **context,
         "step": step,
         "step_index": index,
+        "line_step": line_step,
+        "attn_step": snapshot.get("attn_step", line_step),
         "snapshot": snapshot,
         "tokens": tokens,
         "hits": sum(t["hit"] for t in tokens),
         "pos": pos,
         "selected": tokens[pos],
         "topk": topk_bars(snapshot, pos, labels),
-        "inspect_url": reverse("runs:opview", args=[run.id, step, pos]),
+        "inspect_url": reverse("runs:opview", args=[run.id, line_step, pos])
+        if view == LINE else None,
         "chars_json": json.dumps([t["text"] for t in tokens], ensure_ascii=False),
-        "heads": attention_heads(snapshot["attn_weights"]),
+        "heads": attention_heads(attention) if attention is not None else [],
     }
 
 
