@@ -289,9 +289,17 @@ class Run(models.Model):
         return event.data if event else None
 
     def started_data(self):
-        """The run.started event's data ({} before it started)."""
+        """The run.started event's data ({} before it started); read once per instance."""
+        if getattr(self, "_started", None):
+            return self._started
         event = self.events.filter(kind=Kind.STARTED).only("data").first()
-        return event.data if event else {}
+        self._started = event.data if event else {}
+        return self._started
+
+    def probe_attention(self, step):
+        """The probe line's attention stored with the snapshot at `step` (compact), or None."""
+        rows = self.events.filter(kind=Kind.SNAPSHOT, step=step)
+        return rows.values_list("data__probe_attn", flat=True).first()
 
     def doc_lengths(self):
         """The character count of every training document (from run.started)."""

@@ -32,10 +32,9 @@ from runs.probe_view import (
     has_probe,
     learning_context,
     nearest_before,
-    probe_first_probs,
     probe_snapshot,
+    run_telling_position,
     scrub_steps,
-    telling_position,
 )
 
 # How whitespace shows in the token strip, the top-k bars and the heatmap labels; BOS is
@@ -307,11 +306,12 @@ def snapshot_context(run, step=None, pos=None, following=True, view=None):
     else:
         index = max(0, int(np.searchsorted(steps, step, side="right")) - 1)
     step = steps[index]
+    snapshots = run.snapshot_steps() if view == PROBE else steps
     if view == PROBE:
-        snapshot = probe_snapshot(run, step)
-        line_step = nearest_before(run.snapshot_steps() or [None], step)
+        snapshot = probe_snapshot(run, step, snapshots)
+        line_step = nearest_before(snapshots or [None], step)
     else:
-        line_step = nearest_before(run.snapshot_steps(), step)
+        line_step = nearest_before(snapshots, step)
         snapshot = run.snapshot(line_step)
         context["has_probe"] = has_probe(run)
     labels = token_labels(run)
@@ -331,8 +331,7 @@ def snapshot_context(run, step=None, pos=None, following=True, view=None):
         )
     ]
     if pos is None and view == PROBE:
-        first = probe_first_probs(run) or snapshot["target_probs"]
-        pos = telling_position(first, snapshot["target_probs"])
+        pos = run_telling_position(run)
     pos = 0 if pos is None else min(max(pos, 0), len(tokens) - 1)
     attention = snapshot.get("attn_weights")
     return {

@@ -37,12 +37,12 @@ def nearest_before(steps, step):
     return steps[index]
 
 
-def probe_snapshot(run, step, started=None):
+def probe_snapshot(run, step, snapshots):
     """The probe line at evaluation step `step`, shaped like a stored snapshot, with the
-    attention of the nearest snapshot at or before it ("attn_step"); None if not stored."""
+    attention of the nearest of the `snapshots` steps at or before it ("attn_step"); None
+    if not stored."""
     evaluation = run.evaluation(step)
-    started = started if started is not None else run.started_data()
-    probe = started.get("probe")
+    probe = run.started_data().get("probe")
     if evaluation is None or probe is None:
         return None
     snapshot = {
@@ -54,12 +54,9 @@ def probe_snapshot(run, step, started=None):
         "attn_weights": None,
         "attn_step": None,
     }
-    snapshots = run.snapshot_steps()
     earlier = [s for s in snapshots if s <= step]
-    if earlier:
-        stored = run.snapshot(earlier[-1])
-        if stored and stored.get("probe_attn"):
-            snapshot["attn_weights"], snapshot["attn_step"] = stored["probe_attn"], earlier[-1]
+    if earlier and (attention := run.probe_attention(earlier[-1])):
+        snapshot["attn_weights"], snapshot["attn_step"] = attention, earlier[-1]
     return snapshot
 
 
@@ -75,9 +72,12 @@ def telling_position(first_probs, newest_probs):
     return max(p for p in range(1, len(gains)) if gains[p] == best)
 
 
-def probe_first_probs(run):
-    first = run.events.filter(kind=Kind.EVAL).order_by("step").only("data").first()
-    return first.data["probe"]["target_probs"] if first else None
+def run_telling_position(run):
+    """telling_position between the run's first and newest evaluations of the probe: the
+    same position whichever step is shown, so scrubbing keeps it."""
+    evals = run.events.filter(kind=Kind.EVAL).values_list("data__probe__target_probs", flat=True)
+    first, newest = evals.order_by("step").first(), evals.order_by("-step").first()
+    return 0 if first is None else telling_position(first, newest)
 
 
 def learning_context(run):

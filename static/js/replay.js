@@ -6,8 +6,9 @@
 (function () {
   "use strict";
 
-  let timer = null;
-  let index = 0;
+  let timer = null; // set while playing
+  let index = 0; // the next point to show
+  let shown = null; // the step whose panels are on the page
 
   function parts() {
     const root = document.getElementById("run-replay");
@@ -27,16 +28,32 @@
     return option ? Number(option.getAttribute("label")) : null;
   }
 
+  // Show stored point i: the scrubber moves there and its step's panels are fetched as when
+  // scrubbing by hand (the page keeps the selected position and view; see run-live.js).
   function show(i) {
     const input = range();
+    const form = document.getElementById("run-scrubber");
     input.value = String(i);
-    input.dispatchEvent(new Event("input", { bubbles: true }));
+    document.getElementById("run-snapshot-view").setAttribute("data-following", "false");
     LabData.upto = stepAt(i);
     LabData.redraw();
+    const swapped = new Promise(function (resolve) {
+      const done = function (event) {
+        if (event.detail.target && event.detail.target.id !== "run-snapshot-view") return;
+        document.removeEventListener("htmx:afterSettle", done);
+        resolve();
+      };
+      document.addEventListener("htmx:afterSettle", done);
+      setTimeout(resolve, 3000); // an answer lost is no reason to stop the replay
+    });
+    htmx.ajax("GET", form.getAttribute("hx-get") + "?i=" + i, {
+      source: form, target: "#run-snapshot-view", swap: "outerHTML",
+    });
+    return swapped;
   }
 
   function stop(message) {
-    clearInterval(timer);
+    if (timer !== null && timer !== true) clearTimeout(timer);
     timer = null;
     const p = parts();
     if (!p) return;
@@ -45,19 +62,30 @@
     p.state.textContent = message || "";
   }
 
-  function tick() {
+  // Show the next point, then wait for its panels and the rest of its time slot, so the
+  // replay is never ahead of what the page shows (a slow answer slows it down instead).
+  function tick(every) {
     const input = range();
     const p = parts();
-    if (!input || !p) return stop();
+    if (!input || !p || timer === null) return;
     const last = Number(input.max);
     if (index > last) {
       LabData.upto = null;
       LabData.redraw();
       return stop("Replay done: step " + stepAt(last) + ".");
     }
-    show(index);
-    p.state.textContent = "step " + stepAt(index) + " of " + stepAt(last);
+    const began = Date.now();
+    const i = index;
+    p.state.textContent = "step " + stepAt(i) + " of " + stepAt(last);
     index += 1;
+    show(i).then(function () {
+      shown = stepAt(i);
+      if (timer !== null) {
+        timer = setTimeout(tick, Math.max(0, every - (Date.now() - began)), every);
+      } else if (p.state.textContent.startsWith("Paused")) {
+        p.state.textContent = "Paused at step " + shown + "."; // the step in flight arrived
+      }
+    });
   }
 
   function start() {
@@ -65,12 +93,12 @@
     const p = parts();
     if (!input || !p) return;
     const last = Number(input.max);
-    if (index > last || index === 0) index = 0;
+    if (index > last) index = 0;
     const seconds = Number(p.speed.value) || 30;
     p.play.textContent = "❚❚ Pause";
     p.play.setAttribute("aria-pressed", "true");
-    tick();
-    timer = setInterval(tick, (1000 * seconds) / (last + 1));
+    timer = true;
+    tick((1000 * seconds) / (last + 1));
   }
 
   document.addEventListener("click", function (event) {
@@ -78,7 +106,7 @@
     if (timer === null) {
       start();
     } else {
-      stop("Paused at step " + stepAt(index - 1) + ".");
+      stop("Paused at step " + (shown === null ? stepAt(index - 1) : shown) + ".");
     }
   });
 
