@@ -140,3 +140,38 @@ class Evaluator:
     def copied(self, samples):
         """For each sample: is it a verbatim copy of a training line?"""
         return [bool(text) and text in self.train_set for text in samples]
+
+
+def train_and_diagnose(documents, config, probe_text=""):
+    """Train `config` on `documents` as a run does (the same split, probe and evaluation
+    steps), storing nothing; returns the runs.diagnostics.RunData of the finished run. For
+    checking the diagnostics against real training (manage.py check_diagnostics)."""
+    from runs.diagnostics import RunData
+
+    settings = {name: config[name] for name in config if name != "probe_text"}
+    evaluator = Evaluator(documents, {**settings, "capture": False, "sample_count": 0},
+                          probe_text)
+    trainer = evaluator.trainer
+    schedule = set(eval_schedule(trainer.num_steps))
+    losses, val_steps, val_losses, dead = [], [], [], None
+    while not trainer.done:
+        if trainer.step_count + 1 in schedule:
+            data, _ = evaluator.evaluate()
+            val_steps.append(trainer.step_count + 1)
+            val_losses.append(data["val_loss"])
+            dead = data["dead_relu_share"]
+        loss = trainer.step().loss
+        losses.append(loss if math.isfinite(loss) else None)
+    trainer.sample_count = 20
+    samples = trainer.sample()
+    data = RunData(
+        vocab_size=trainer.vocab.size,
+        num_steps=trainer.num_steps,
+        losses=losses,
+        config=dict(config),
+        val_steps=val_steps,
+        val_losses=val_losses,
+        doc_lengths=[len(doc) for doc in evaluator.train_docs],
+        dead_relu_share=dead,
+    )
+    return data, samples, evaluator.copied(samples)
