@@ -264,8 +264,9 @@ def samples_context(run, upto_step=None, steps=None):
 def newest_batch(run, samples):
     """The headline of the newest batch in `samples` (run.samples(), newest first):
     follow_count of sample_count follow the template (samples of a pack without one do
-    not count: 0 of 0), and correct_count of them are also right (None where the pack has
-    no such check, or there is nothing to count)."""
+    not count: 0 of 0), correct_count of them are also right (None where the pack has
+    no such check, or there is nothing to count), and copied_count of the batch_count
+    samples copy a training line verbatim (None for runs from before copies were checked)."""
     batch = [s for s in samples if s["step"] == samples[0]["step"]] if samples else []
     follows = [s["follows"] for s in batch if s["follows"] is not None]
     copied = [s["copied"] for s in batch if s.get("copied") is not None]

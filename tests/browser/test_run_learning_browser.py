@@ -48,9 +48,9 @@ def test_one_probe_line_improves_replay_plays_and_a_diverged_run_is_labelled(pag
     warning = page.locator("#block-warning")
     assert warning.is_visible()
     assert re.search(r"Block size 4 cuts \d+ of \d+ lines", warning.inner_text())
+    screenshot(page, "new-run-block-warning")
     page.fill("#id_block_size", "16")
     assert not warning.is_visible()
-    screenshot(page, "new-run-probe-field")
 
     start_run(page, "arithmetic", num_steps=600)
     run_url = page.url
