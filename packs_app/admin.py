@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.utils.html import format_html_join
 
-from microlab_site.roles import is_instructor
+from common.roles import is_instructor
 from packs_app.forms import BlocklistEntryForm, PackAdminForm
 from packs_app.models import BlocklistEntry, Pack, Upload
 

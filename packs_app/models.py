@@ -172,9 +172,7 @@ class Upload(models.Model):
 
     def in_use(self):
         """Does any run (finished or not) train on it? Runs keep their upload."""
-        from runs.models import Run
-
-        return Run.objects.filter(upload=self).exists()
+        return self.run_set.exists()  # runs.Run.upload's reverse accessor
 
     def remove_owner(self, user):
         """`user` no longer keeps this text; the last owner leaving deletes it, unless a
