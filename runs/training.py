@@ -25,8 +25,9 @@ FLUSH_SECONDS = 0.25
 FLUSH_MAX_EVENTS = 1000
 FINAL_LOSS_WINDOW = 20
 # Snapshots (their JSON plus the parameters stored with each) share this many bytes per run;
-# together with a step row per step (~0.5 KB) a max-config run stays under 5 MB.
-SNAPSHOT_BUDGET_BYTES = 3_500_000
+# with a step row per step (~0.55 KB) and 50 evaluations (~4 KB each) a max-config run
+# stays under 4 MB (6 snapshots at the max config).
+SNAPSHOT_BUDGET_BYTES = 2_800_000
 SNAPSHOT_COUNT_RANGE = (4, 20)
 
 
