@@ -83,11 +83,15 @@ def run_telling_position(run):
 def learning_context(run):
     """The validation series and the probe's loss per position over time, as JSON for the
     loss chart and the heatmap; what the chart's gap is; how many snapshots and why."""
-    rows = list(run.events.filter(kind=Kind.EVAL).order_by("step").values_list("step", "data"))
+    rows = list(  # only the keys drawn: an evaluation's top-k would be read for nothing
+        run.events.filter(kind=Kind.EVAL)
+        .order_by("step")
+        .values_list("step", "data__val_loss", "data__probe__losses")
+    )
     started = run.started_data()
-    steps = [step for step, _ in rows]
-    val = [data.get("val_loss") for _, data in rows]
-    probe_losses = [data["probe"].get("losses") or [] for _, data in rows]
+    steps = [step for step, _, _ in rows]
+    val = [value for _, value, _ in rows]
+    probe_losses = [losses or [] for _, _, losses in rows]
     labels = probe_labels(run, started)
     context = {
         "evals_json": json.dumps(

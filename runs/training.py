@@ -27,7 +27,7 @@ FINAL_LOSS_WINDOW = 20
 # Snapshots (their JSON plus the parameters stored with each) share this many bytes per run;
 # with a step row per step (~0.55 KB) and 50 evaluations (~4 KB each) a max-config run
 # stays under 4 MB (6 snapshots at the max config).
-SNAPSHOT_BUDGET_BYTES = 2_800_000
+SNAPSHOT_BUDGET_BYTES = 3_000_000
 SNAPSHOT_COUNT_RANGE = (4, 20)
 
 
