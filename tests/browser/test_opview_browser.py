@@ -99,7 +99,12 @@ def test_step_through_a_tokens_backward_pass(page, lab_server):
     )
     page.reload()
 
-    # from the token strip: pick position 4 and follow "Inspect every operation"
+    # from the token strip of the step's own training line (the page opens on the probe
+    # line): pick position 4 and follow "Inspect every operation"
+    page.get_by_role("button", name="This step's training line").click()
+    page.wait_for_function(
+        "() => document.getElementById('run-snapshot-view').dataset.view === 'line'"
+    )
     page.locator("#tok-4").click()
     page.wait_for_function(
         "() => document.getElementById('tok-4').getAttribute('aria-pressed') === 'true'"
