@@ -1,9 +1,11 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
+from django_ratelimit.core import is_ratelimited
 
 from classrooms import comparison, funnel, live, panel
 from classrooms import spotlight as spotlight_view
@@ -68,12 +70,28 @@ def classroom_edit(request, classroom_id):
     return render(request, "classrooms/edit.html", context, status=status)
 
 
+def join_attempts_limited(request):
+    """Count this join attempt per account and per address (django-ratelimit, in the
+    cache); True when either is over its rate."""
+    limited = False
+    for key, rate in (
+        ("user", settings.LAB_JOIN_RATE_PER_USER),
+        ("ip", settings.LAB_JOIN_RATE_PER_ADDRESS),
+    ):
+        limited |= is_ratelimited(request, group="join", key=key, rate=rate, increment=True)
+    return limited
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def join(request):
     form = JoinForm(request.POST or None, initial={"code": request.GET.get("code", "")})
     if request.method == "GET":
         return render(request, "classrooms/join.html", {"form": form})
+    if join_attempts_limited(request):
+        form = JoinForm(initial={"code": request.POST.get("code", "")})
+        form.limited = True
+        return render(request, "classrooms/join.html", {"form": form}, status=429)
     if not form.is_valid():
         return render(request, "classrooms/join.html", {"form": form}, status=400)
     classroom = form.classroom

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib.auth import login
 from django.contrib.auth.forms import UserCreationForm
 from django.shortcuts import redirect, render
@@ -18,11 +19,23 @@ def home(request):
     )
 
 
+class SignupForm(UserCreationForm):
+    email = forms.EmailField(
+        required=False,
+        max_length=254,
+        label="E-mail (optional)",
+        help_text="Only to reset your password if you forget it.",
+    )
+
+    class Meta(UserCreationForm.Meta):
+        fields = ("username", "email")
+
+
 @require_http_methods(["GET", "POST"])
 def signup(request):
     if request.user.is_authenticated:
         return redirect("home")
-    form = UserCreationForm(request.POST or None)
+    form = SignupForm(request.POST or None)
     if request.method == "POST":
         if form.is_valid():
             user = form.save()

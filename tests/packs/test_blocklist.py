@@ -1,5 +1,6 @@
 import pytest
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest
 
 from packs_app.builtin import BUILTIN_PACKS
 from packs_app.models import BlocklistEntry, Upload
@@ -39,11 +40,22 @@ def test_starting_set_covers_three_categories():
         ("mkfs.ext4 /dev/sda1", "destructive"),
         ("dd if=/dev/zero of=/dev/sda", "destructive"),
         (":(){ :|:& };:", "destructive"),
+        # the bypasses of issue 11: normalised, then the markup rules
+        ("<scr\u200bipt>alert(1)</scr\u200bipt>", "injection"),  # a zero-width space
+        ("<details open ontoggle=alert(1)>", "injection"),
+        ("<svg><animate onbegin=alert(1) attributeName=x>", "injection"),
+        ("<a href='java&#x09;script:alert(1)'>x</a>", "injection"),
+        ("<a href='java\tscript:alert(1)'>x</a>", "injection"),
+        ("<a href='&#106;avascript:alert(1)'>x</a>", "injection"),
+        ("</script><b>", "injection"),
+        ("<\uff53\uff43\uff52\uff49\uff50\uff54>", "injection"),  # fullwidth letters
+        ("<sc\u202eript>", "injection"),  # a bidirectional override
+        ("&lt;script&gt;", "injection"),
     ],
 )
 def test_starting_set_blocks(text, category):
-    entry = BlocklistEntry.objects.first_match(text)
-    assert entry is not None and entry.category == category
+    entry, line = BlocklistEntry.objects.first_match(text)
+    assert entry.category == category and line == 0
     with pytest.raises(UploadRejected) as rejected:
         check_text(f"line one\n{text}\nline three")
     assert entry.get_category_display() in rejected.value.message
@@ -134,7 +146,7 @@ def test_model_validation_rejects_bad_regex():
 
 
 def test_blocklist_admin_round_trip(client, instructor, student):
-    assert client.login(username=instructor.username, password=PASSWORD)
+    assert client.login(request=HttpRequest(), username=instructor.username, password=PASSWORD)
     assert client.get("/admin/packs_app/blocklistentry/").status_code == 200
     data = {"category": "destructive", "pattern": "shutdown -h now", "enabled": "on"}
     response = client.post(ADD_URL, {**data, "note": "turns the lab off"})
@@ -172,7 +184,7 @@ def test_blocklist_admin_round_trip(client, instructor, student):
 def test_blocklist_admin_offers_a_term_without_a_category(client, instructor, student):
     """A custom term is filed as "other" unless the instructor picks a category, and
     students are then told of a blocked term, not of a category nobody chose."""
-    assert client.login(username=instructor.username, password=PASSWORD)
+    assert client.login(request=HttpRequest(), username=instructor.username, password=PASSWORD)
     html = client.get(ADD_URL).content.decode()
     assert '<option value="other" selected>' in html
     data = {"category": "other", "pattern": "banana split", "enabled": "on"}
