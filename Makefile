@@ -7,6 +7,8 @@ PY := $(BIN)/python
 PROD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 PROD_REDIS_URL ?= redis://127.0.0.1:6379/0
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+# `make run PORT=8001` when 8000 is taken.
+PORT ?= 8000
 
 .PHONY: run run-prod setup-db test test-embedded test-prod lint bench install
 
@@ -30,10 +32,14 @@ setup-db: install
 	$(PY) manage.py load_packs
 	$(PY) manage.py seed_demo
 
-## Command 1: the lab on http://127.0.0.1:8000 (SQLite, in-memory channels, in-process workers).
+## Command 1: the lab on http://127.0.0.1:$(PORT) (SQLite, in-memory channels, in-process workers).
+## The first lines say where to open it and the demo accounts; a taken port stops it at once.
 run: export DEBUG = 1
-run: setup-db
-	$(BIN)/daphne -b 127.0.0.1 -p 8000 microlab_site.asgi:application
+run:
+	@$(PYTHON) microlab_site/launch.py --port "$(PORT)"
+	@$(MAKE) --no-print-directory setup-db
+	@$(PYTHON) microlab_site/launch.py --port "$(PORT)" --ready
+	@$(BIN)/daphne -b 127.0.0.1 -p $(PORT) microlab_site.asgi:application
 
 ## The production mode, locally: PostgreSQL, Redis, daphne and a Celery worker as separate processes.
 ## DEBUG off; plain http on loopback, so no SSL redirect, HSTS or secure-only cookies.
@@ -46,7 +52,7 @@ run-prod: install var/run-prod-secret-key
 	$(RUN_PROD_ENV) sh -c '\
 	  $(BIN)/celery -A microlab_site worker --beat --concurrency 2 --loglevel WARNING & worker=$$!; \
 	  trap "kill $$worker" EXIT INT TERM; \
-	  $(BIN)/daphne -b 127.0.0.1 -p 8000 microlab_site.asgi:application'
+	  $(BIN)/daphne -b 127.0.0.1 -p $(PORT) microlab_site.asgi:application'
 
 ## Command 2: every test, on SQLite + embedded, then the service tests on PostgreSQL + Redis.
 test: install lint test-embedded test-prod

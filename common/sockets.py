@@ -58,24 +58,28 @@ class CoalescingConsumer(AsyncWebsocketConsumer):
     access_watch = None
     access = None
 
-    async def admit(self, may_watch, *args):
+    async def admit(self, may_watch, *args, anonymous_too=False):
         """Accept the socket if `may_watch(user, *args)` (run in a thread) says so; else
-        close it with 4401 (anonymous), 4403, or 4429 (too many sockets open). Returns the
-        user, or None when refused. The same check runs again while the socket is open."""
+        close it with 4401 (anonymous), 4403, or 4429 (too many sockets open). A visitor who
+        is not logged in is refused without asking `may_watch`, unless `anonymous_too` (a
+        showcase run's page; such sockets are not counted per user). Returns the user, or
+        None when refused. The same check runs again while the socket is open."""
         user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
+        anonymous = user is None or not user.is_authenticated
+        if anonymous and not (anonymous_too and user is not None):
             await self.refuse(CLOSE_UNAUTHENTICATED)
             return None
         if not await database_sync_to_async(may_watch)(user, *args):
-            await self.refuse(CLOSE_FORBIDDEN)
+            await self.refuse(CLOSE_UNAUTHENTICATED if anonymous else CLOSE_FORBIDDEN)
             return None
-        if open_sockets[user.pk] >= settings.LAB_MAX_SOCKETS_PER_USER:
-            await self.refuse(CLOSE_TOO_MANY)
-            return None
-        open_sockets[user.pk] += 1
-        self.counted_user_id = user.pk
+        if not anonymous:
+            if open_sockets[user.pk] >= settings.LAB_MAX_SOCKETS_PER_USER:
+                await self.refuse(CLOSE_TOO_MANY)
+                return None
+            open_sockets[user.pk] += 1
+            self.counted_user_id = user.pk
+            await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
         self.access = (may_watch, user, args)
-        await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
         self.access_watch = asyncio.ensure_future(self.check_access_forever())
         return user
 

@@ -179,6 +179,8 @@ LAB_REDISPATCH_SECONDS = env_int("LAB_REDISPATCH_SECONDS", 300)
 # /health/ shows its details to staff and to requests bearing this token (empty: staff only)
 LAB_HEALTH_TOKEN = env("LAB_HEALTH_TOKEN")
 LAB_UPLOAD_MAX_BYTES = 200 * 1024
+# `load_packs` trains each built-in pack's showcase run (runs/showcase.py) when it has none.
+LAB_SHOWCASES = env_bool("LAB_SHOWCASES", True)
 # Request bodies over these are refused before they are read (microlab_site/body_limits.py):
 # the upload page and the admin (a pack's text, urlencoded), and every other form.
 LAB_UPLOAD_BODY_MAX_BYTES = env_int("LAB_UPLOAD_BODY_MAX_BYTES", 1024 * 1024)

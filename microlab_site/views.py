@@ -5,18 +5,21 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from packs_app.models import Pack
+from runs import showcase
 from runs.models import Run
 
 
 def home(request):
+    """The packs, each card opening its showcase run (anyone may explore one), and the
+    student's recent runs."""
     recent_runs = []
     if request.user.is_authenticated:
         recent_runs = Run.objects.filter(owner=request.user).select_related("pack")[:5]
-    return render(
-        request,
-        "home.html",
-        {"packs": Pack.objects.offered().filter(builtin=True), "recent_runs": recent_runs},
-    )
+    packs = list(Pack.objects.offered().filter(builtin=True))
+    showcases = showcase.for_packs(packs)
+    for pack in packs:
+        pack.showcase = showcases.get(pack.pk)
+    return render(request, "home.html", {"packs": packs, "recent_runs": recent_runs})
 
 
 class SignupForm(UserCreationForm):

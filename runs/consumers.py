@@ -17,7 +17,7 @@ class RunConsumer(CoalescingConsumer):
 
     async def connect(self):
         run_id = self.scope["url_route"]["kwargs"]["run_id"]
-        if await self.admit(self.may_watch, run_id) is None:
+        if await self.admit(self.may_watch, run_id, anonymous_too=True) is None:
             return
         self.run_id, self.since = run_id, None
         self.group = run_group(run_id)
@@ -45,7 +45,11 @@ class RunConsumer(CoalescingConsumer):
 
     @staticmethod
     def may_watch(user, run_id):
-        return Run.objects.visible_to(user).filter(pk=run_id).exists()
+        """runs.permissions.can_view: anyone for a showcase run."""
+        from runs.permissions import can_view
+
+        run = Run.objects.filter(pk=run_id).select_related("owner").first()
+        return run is not None and can_view(user, run)
 
     def render(self):
         """Everything on the first push, then what changed after the last event sent."""

@@ -58,8 +58,9 @@ class RunQuerySet(models.QuerySet):
         ).distinct()
 
     def active(self):
-        """Queued or running: what counts against a student's LAB_MAX_ACTIVE_RUNS."""
-        return self.filter(status__in=(Run.Status.QUEUED, Run.Status.RUNNING))
+        """Queued or running: what counts against a student's LAB_MAX_ACTIVE_RUNS (a
+        showcase run never does)."""
+        return self.filter(status__in=(Run.Status.QUEUED, Run.Status.RUNNING), showcase=False)
 
     def start(self, owner, source, config, *, classroom=None, max_active=None):
         """Create a queued run with its run.queued event and dispatch it once committed.
@@ -153,6 +154,11 @@ class Run(models.Model):
     findings = models.JSONField(
         null=True, blank=True, help_text="runs.diagnostics findings, stored when the run ended."
     )
+    showcase = models.BooleanField(
+        default=False,
+        help_text="A pack's showcase run (runs/showcase.py): anyone may explore it, nobody may "
+        "change it.",
+    )
 
     objects = RunQuerySet.as_manager()
 
@@ -241,7 +247,7 @@ class Run(models.Model):
         """1 for the next run a worker will take, 2 behind it...; None unless queued."""
         if self.status != self.Status.QUEUED:
             return None
-        ahead = Run.objects.filter(status=self.Status.QUEUED).filter(
+        ahead = Run.objects.filter(status=self.Status.QUEUED, showcase=False).filter(
             Q(created_at__lt=self.created_at) | Q(created_at=self.created_at, pk__lt=self.pk)
         )
         return ahead.count() + 1

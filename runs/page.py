@@ -13,9 +13,8 @@ import json
 import time
 
 import numpy as np
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET
@@ -24,7 +23,7 @@ from django_htmx.http import replace_url
 from engine.record import rounded
 from runs.evaluation import compact_attention
 from runs.models import TERMINAL_KINDS, Kind, Run, RunEvent
-from runs.permissions import can_cancel
+from runs.permissions import can_cancel, login_required_unless_showcase, viewable_run
 from runs.probe_view import (
     LINE,
     PROBE,
@@ -48,13 +47,10 @@ SAMPLES_SHOWN = 200  # the page lists the newest this many; the export has them 
 
 
 def visible_run(request, run_id):
-    return get_object_or_404(
-        Run.objects.visible_to(request.user).select_related("owner", "pack", "upload"),
-        pk=run_id,
-    )
+    return viewable_run(request, run_id)
 
 
-@login_required
+@login_required_unless_showcase
 @require_GET
 def run_detail(request, run_id):
     """The whole page. `?step=N` pins the snapshot panels to step N (else they follow the
@@ -71,7 +67,7 @@ def run_detail(request, run_id):
     return render(request, "runs/detail.html", context)
 
 
-@login_required
+@login_required_unless_showcase
 @require_GET
 def snapshot_fragment(request, run_id):
     """The snapshot panels (token strip, top-k, attention) for the scrubber's choice:
@@ -96,7 +92,7 @@ def snapshot_fragment(request, run_id):
     return replace_url(HttpResponse(html), url)
 
 
-@login_required
+@login_required_unless_showcase
 @require_GET
 def token_fragment(request, run_id, step, pos):
     """The token strip with position `pos` selected and its top-k bars (`?live=1` when the
@@ -258,6 +254,7 @@ def samples_context(run, upto_step=None, steps=None):
         "samples_shown": SAMPLES_SHOWN,
         "samples_hidden": max(0, len(samples) - SAMPLES_SHOWN),
         "adherence_pattern": run.adherence_pattern,
+        "template_words": spec.template if (spec := builtin_spec(run)) else "",
     }
 
 
@@ -270,22 +267,30 @@ def newest_batch(run, samples):
     batch = [s for s in samples if s["step"] == samples[0]["step"]] if samples else []
     follows = [s["follows"] for s in batch if s["follows"] is not None]
     copied = [s["copied"] for s in batch if s.get("copied") is not None]
+    spec = builtin_spec(run)
     return {
         "follow_count": sum(follows),
         "sample_count": len(follows),
         "correct_count": correct_count(run, [s["text"] for s in batch]) if follows else None,
         "batch_count": len(batch),
         "copied_count": sum(copied) if copied else None,
+        "correct_means": spec.correct_means if spec and follows else "",
     }
+
+
+def builtin_spec(run):
+    """The built-in pack the run trains on (packs_app.builtin), or None (custom packs,
+    uploads)."""
+    from packs_app.builtin import BUILTIN_PACKS
+
+    return BUILTIN_PACKS.get(run.pack.slug) if run.pack_id and run.pack.builtin else None
 
 
 def correct_count(run, texts):
     """How many of `texts` are also right by the meaning of a built-in pack (legal chess
     moves, right sums, known tables...), beyond following its template; None for packs
     without such a check (custom packs, uploads)."""
-    from packs_app.builtin import BUILTIN_PACKS
-
-    spec = BUILTIN_PACKS.get(run.pack.slug) if run.pack_id and run.pack.builtin else None
+    spec = builtin_spec(run)
     if spec is None:
         return None
     return sum(spec.is_valid_line(text) for text in texts)

@@ -20,11 +20,12 @@ def cutoff(now=None, days=None):
 
 
 def purge_expired(now=None, days=None):
-    """Delete finished runs created before the cutoff, then uploads last uploaded before it
-    that no remaining run uses (a live run's upload is never touched). Returns counts."""
+    """Delete finished runs created before the cutoff (never a pack's showcase), then
+    uploads last uploaded before it that no remaining run uses (a live run's upload is never
+    touched). Returns counts."""
     limit = cutoff(now, days)
     finished = [Run.Status.COMPLETED, Run.Status.FAILED, Run.Status.CANCELED]
-    runs = Run.objects.filter(created_at__lt=limit, status__in=finished)
+    runs = Run.objects.filter(created_at__lt=limit, status__in=finished, showcase=False)
     run_count = runs.count()
     runs.delete()
     used = Run.objects.filter(upload=OuterRef("pk"))

@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Avg, F
 from django.http import Http404, HttpResponse, HttpResponseForbidden
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -20,7 +20,7 @@ from runs.config import CONFIG_FIELDS
 from runs.diagnostics import findings_for
 from runs.forms import NewRunForm
 from runs.models import ActiveRunLimit, Kind, Run, step_loss
-from runs.permissions import can_cancel, can_view
+from runs.permissions import can_cancel, login_required_unless_showcase, viewable_run
 from runs.training import SNAPSHOT_BUDGET_BYTES
 
 LIMIT_STATUS = 409  # a 4th active run conflicts with the three already queued or running
@@ -172,13 +172,6 @@ def run_list(request):
     )
 
 
-def viewable_run(request, run_id):
-    run = get_object_or_404(Run.objects.select_related("owner", "pack", "upload"), pk=run_id)
-    if not can_view(request.user, run):
-        raise Http404("no such run")
-    return run
-
-
 @login_required
 @require_POST
 def cancel_run(request, run_id):
@@ -186,6 +179,10 @@ def cancel_run(request, run_id):
     one within one flush of its trainer. htmx gets 204 (the socket shows the change)."""
     run = viewable_run(request, run_id)
     if not can_cancel(request.user, run):
+        if run.showcase:
+            return HttpResponseForbidden(
+                "This is a showcase run: anyone may explore it, nobody may cancel it."
+            )
         return HttpResponseForbidden("Only the run's owner or their instructor may cancel it.")
     if run.is_active:
         run.request_cancel(by=request.user)
@@ -205,7 +202,7 @@ def validation_points(run):
     ]
 
 
-@login_required
+@login_required_unless_showcase
 def export_json(request, run_id):
     """Config, every step's scalars, the validation points, the probe line, the findings
     and the samples, as a JSON download."""

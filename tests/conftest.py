@@ -90,3 +90,10 @@ def instructor(make_user):
 @pytest.fixture
 def outsider(make_user):
     return make_user("outsider")
+
+
+@pytest.fixture(autouse=True)
+def no_showcase_training(settings):
+    """`load_packs` trains six showcase runs for real; tests that want them ask for them
+    (tests/runs/test_showcase.py)."""
+    settings.LAB_SHOWCASES = False

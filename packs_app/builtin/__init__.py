@@ -1,6 +1,7 @@
 """The six built-in packs. Each module holds one pack: its deterministic generator, its
-template (the adherence pattern, a full-match regex) and a per-line check of meaning
-(legal chess, correct sums, ...). The generated text lives in `data/<slug>.txt`, written by
+template (the adherence pattern, a full-match regex, and TEMPLATE, the same in words) and a
+per-line check of meaning (legal chess, correct sums, ...) that CORRECT_MEANS states in one
+sentence. The generated text lives in `data/<slug>.txt`, written by
 `manage.py generate_packs` and loaded into the database by `manage.py load_packs`."""
 
 import re
@@ -34,6 +35,16 @@ class BuiltinPack:
     @property
     def adherence_pattern(self):
         return self.module.PATTERN
+
+    @property
+    def template(self):
+        """The template in words, for a student who does not read regular expressions."""
+        return self.module.TEMPLATE
+
+    @property
+    def correct_means(self):
+        """What the meaning check accepts, in one sentence (shown beside the count)."""
+        return self.module.CORRECT_MEANS
 
     @property
     def recommended_config(self):

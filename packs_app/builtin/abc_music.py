@@ -6,6 +6,11 @@ SLUG = "abc_music"
 TITLE = "ABC music"
 TEACHES = "Tunes in ABC notation: a header, a key and four bars of four notes each."
 PATTERN = r"X:[1-9]\d* K:[A-G]m? \|(?:[A-Ga-g]{4}\|){4}"
+TEMPLATE = "X:number K:key |four notes|four notes|four notes|four notes|"
+CORRECT_MEANS = (
+    "a numbered tune in one of the pack's five keys (C, G, D, F, Am), with four bars of "
+    "exactly four notes from the pack's two octaves (C to b)"
+)
 
 NOTES = "CDEFGABcdefgab"  # two octaves, no accidentals: the key signature carries them
 KEYS = [("C", "C"), ("G", "G"), ("D", "D"), ("F", "F"), ("Am", "A")]  # (key, tonic)

@@ -6,6 +6,8 @@ SLUG = "arithmetic"
 TITLE = "Arithmetic"
 TEACHES = "Single-digit addition and subtraction, written as A+B=C and A-B=C."
 PATTERN = r"\d[+-]\d=\d{1,2}"
+TEMPLATE = "A+B=C or A-B=C: two single digits, a sign, an equals sign and a result"
+CORRECT_MEANS = "the result is the true sum or difference, written without a leading zero"
 
 
 def spread(pairs, count=20):
@@ -30,3 +32,5 @@ def check_meaning(line):
     expected = int(a) + int(b) if op == "+" else int(a) - int(b)
     if int(c) != expected:
         raise ValueError(f"{a}{op}{b} is {expected}, not {c}")
+    if c != str(expected):
+        raise ValueError(f"{a}{op}{b} is written {expected}, not {c} (no leading zero)")

@@ -7,6 +7,11 @@ TITLE = "Chess openings"
 TEACHES = "Chess openings in PGN: numbered moves, piece letters, squares, captures and checks."
 MOVE = r"(?:[KQRBN][a-h]?[1-8]?x?[a-h][1-8]|[a-h](?:x[a-h])?[1-8])[+#]?"
 PATTERN = rf"1\. {MOVE} {MOVE} 2\. {MOVE} {MOVE} 3\. {MOVE} {MOVE}"
+TEMPLATE = "1. move move 2. move move 3. move move: three numbered pairs of moves"
+CORRECT_MEANS = (
+    "each move is legal from the position the moves before it reached, written as standard "
+    "notation writes it (a + when it gives check)"
+)
 
 OPENINGS = {
     "e4 e5": [

@@ -6,6 +6,11 @@ SLUG = "json"
 TITLE = "JSON records"
 TEACHES = "JSON objects: braces, quoted keys and strings, colons, commas and bare numbers."
 PATTERN = r'\{"[a-z]+":"[a-z]+","[a-z]+":\d+\}'
+TEMPLATE = '{"key":"word","key":number}: two keys, a quoted word and a bare number'
+CORRECT_MEANS = (
+    "two keys of one family, a word the pack knows and its true number (an animal's legs, a "
+    "planet's moons, a language's year) or an age 20–99, a quantity 1–30"
+)
 
 FAMILIES = {
     ("name", "age"): [
@@ -89,10 +94,29 @@ def generate():
     ]
 
 
+# Families whose number is a fact about the word (a horse has 4 legs); the others allow any
+# number in a plausible range (a person of that name could be any adult age).
+FACTS = {("planet", "moons"), ("lang", "year"), ("animal", "legs")}
+RANGES = {("name", "age"): (20, 99), ("item", "qty"): (1, 30)}
+
+
 def check_meaning(line):
-    record = json.loads(line)
+    try:
+        record = json.loads(line)  # JSON itself refuses a leading zero (07)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"not valid JSON ({error.msg})") from None
     keys = tuple(record)
     if keys not in FAMILIES:
         raise ValueError(f"unknown key pair {keys}")
-    if not isinstance(record[keys[0]], str) or not isinstance(record[keys[1]], int):
+    word, number = record[keys[0]], record[keys[1]]
+    if not isinstance(word, str) or not isinstance(number, int):
         raise ValueError("the first value must be a string and the second a number")
+    known = dict(FAMILIES[keys])
+    if word not in known:
+        raise ValueError(f"{word!r} is not a {keys[0]} the pack knows")
+    if keys in FACTS and number != known[word]:
+        raise ValueError(f"the {keys[1]} of {word} is {known[word]}, not {number}")
+    if keys in RANGES:
+        low, high = RANGES[keys]
+        if not low <= number <= high:
+            raise ValueError(f"{keys[1]} {number} is outside {low} to {high}")

@@ -6,6 +6,11 @@ SLUG = "regex"
 TITLE = "Regex"
 TEACHES = "Regular expressions for email-like addresses: anchors, a character class and a domain."
 PATTERN = r"\^\[[A-Za-z0-9._-]+\]\+@[a-z]+(?:\\\.[a-z]+)?\$"
+TEMPLATE = "^[characters]+@domain$: anchors, a character class, one or more, an @ and a domain"
+CORRECT_MEANS = (
+    "a regular expression that compiles, with one of the pack's six character classes and a "
+    "domain made of the pack's domain words, its dot escaped"
+)
 
 CHAR_CLASSES = ["[a-z]", "[a-z0-9]", "[A-Za-z]", "[a-z_]", "[a-z0-9.]", "[0-9]"]
 DOMAINS = [
@@ -26,16 +31,22 @@ def generate():
     return [f"^{char_class}+@{domain}$" for domain in DOMAINS for char_class in CHAR_CLASSES]
 
 
+DOMAIN_WORDS = {word for domain in DOMAINS for word in domain.split("\\.")}
+
+
 def check_meaning(line):
     try:
         compiled = re.compile(line)
     except re.error as error:
         raise ValueError(f"not a valid regular expression ({error})") from None
     char_class = line[1 : line.index("]") + 1]
-    for low, high in re.findall(r"(\w)-(\w)", char_class):
-        if low > high:
-            raise ValueError(f"the range {low}-{high} is backwards")
-    domain = line[line.index("@") + 1 : -1].replace("\\.", ".")
+    if char_class not in CHAR_CLASSES:
+        raise ValueError(f"the character class {char_class} is not one of the pack's")
+    written = line[line.index("@") + 1 : -1]
+    for word in written.split("\\."):
+        if word not in DOMAIN_WORDS:
+            raise ValueError(f"the domain word {word!r} is not one of the pack's")
+    domain = written.replace("\\.", ".")
     example = ("a" if "a-z" in char_class else char_class[1]) + "@" + domain
     if not compiled.fullmatch(example):
         raise ValueError("does not match an address like " + example)

@@ -6,6 +6,11 @@ SLUG = "sql_snippets"
 TITLE = "SQL snippets"
 TEACHES = "SQL SELECT queries: keywords in order, a table's own columns and a comparison."
 PATTERN = r"SELECT [a-z_]+ FROM [a-z_]+ WHERE [a-z_]+(?:=|<|>|<=|>=)\d+;"
+TEMPLATE = "SELECT column FROM table WHERE field, a comparison and a number, then ;"
+CORRECT_MEANS = (
+    "one of the pack's four tables, a column that table has, a filter on one of its numeric "
+    "fields, and a whole number without a leading zero"
+)
 
 OPS = ["=", "<", ">", "<=", ">="]
 # table: (columns to select, numeric fields to filter on)
@@ -30,7 +35,9 @@ def generate():
 
 
 def check_meaning(line):
-    column, table, field = re.match(r"SELECT (\S+) FROM (\S+) WHERE ([a-z_]+)", line).groups()
+    column, table, field, number = re.match(
+        r"SELECT (\S+) FROM (\S+) WHERE ([a-z_]+)\W+(\d+);", line
+    ).groups()
     if table not in TABLES:
         raise ValueError(f"unknown table {table}")
     columns, fields = TABLES[table]
@@ -38,3 +45,5 @@ def check_meaning(line):
         raise ValueError(f"{table} has no column {column}")
     if field not in fields:
         raise ValueError(f"{table} has no numeric field {field}")
+    if number != str(int(number)):
+        raise ValueError(f"the number {number} has a leading zero")

@@ -3,7 +3,6 @@ a click on a node hx-get the same URL and get the side panel plus out-of-band co
 state and weights panel back (templates/runs/opview.html). Scalars and weight heatmaps load
 on demand."""
 
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -18,6 +17,7 @@ from runs.opview.trace import OpView
 from runs.opview.update import apply_update
 from runs.opview.weights import weight_maps, weights_panel
 from runs.page import query_int, visible_run
+from runs.permissions import login_required_unless_showcase
 
 
 def page_context(view):
@@ -25,7 +25,7 @@ def page_context(view):
     return {**view.base_context(), "current": current_op(view), **weights_panel(view)}
 
 
-@login_required
+@login_required_unless_showcase
 @require_GET
 def opview(request, run_id, step, pos):
     """The page; an htmx request (Step, Back, Reset, Play, a node click) gets the side panel
@@ -45,7 +45,7 @@ def opview(request, run_id, step, pos):
     return render(request, "runs/opview.html", context)
 
 
-@login_required
+@login_required_unless_showcase
 @require_GET
 def node_scalars(request, run_id, step, pos, node_id):
     """One node expanded to exact numbers: the token's row (of head `?head=`), its gradient
@@ -58,7 +58,7 @@ def node_scalars(request, run_id, step, pos, node_id):
     return render(request, "runs/opview.html#scalars", context)
 
 
-@login_required
+@login_required_unless_showcase
 @require_GET
 def weight_grad(request, run_id, step, pos, name):
     """The gradient heatmap of one weight matrix: this token's and the whole step's."""
@@ -71,7 +71,7 @@ def weight_grad(request, run_id, step, pos, name):
     return render(request, "runs/opview.html#weight", context)
 
 
-@login_required
+@login_required_unless_showcase
 @require_GET
 def chain(request, run_id, step, pos, node_id):
     """The chain rule on one number: how entry `?i=` (a flat index) of node `node_id`'s
@@ -87,12 +87,14 @@ def chain(request, run_id, step, pos, node_id):
     context = view.base_context()
     if node.id in view.done:
         context.update(chain_rule(view, node_id, index))
+    elif node.kind == "input":
+        context["chain_ids"] = node.label
     else:
         context["chain_missing"] = node.label
     return render(request, "runs/opview.html#chain", context)
 
 
-@login_required
+@login_required_unless_showcase
 @require_GET
 def update(request, run_id, step, pos):
     """Apply the update: Adam's numbers for the token's row of every weight the token's

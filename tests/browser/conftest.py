@@ -121,6 +121,7 @@ def lab_server(tmp_path_factory):
         "LAB_DATA_DIR": str(data_dir),
         "LAB_HEARTBEAT_STALE_SECONDS": "15",
         "PYTHONUNBUFFERED": "1",
+        "LAB_SHOWCASES": "0",  # a test trains the one showcase it needs (train_showcases)
     }
     if PROD_PASS:
         # named after the pass's own database, so two checkouts' test runs never share one

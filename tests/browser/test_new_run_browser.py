@@ -118,6 +118,7 @@ def test_a_refused_fourth_run_brings_the_count_up_to_date(page, lab_server):
     assert page.locator("#active-runs").inner_text() == "You have 3 of 3 runs queued or running."
     screenshot(page, "runs-new-refused")
 
+    other_tab.on("dialog", lambda dialog: dialog.accept())  # "Cancel run N at step S?"
     for url in run_urls:  # leave the worker free for the other tests
         other_tab.goto(url)
         other_tab.click(".run-cancel button")

@@ -11,6 +11,9 @@ BROKEN_LINES = {
         "^[z-a]+@mail\\.com$",  # backwards range
         "^[a-z]+mail\\.com$",  # no @
         "^[a-z]+@mail\\.com",  # no $
+        "^[a-y]+@mail\\.com$",  # a character class the pack never uses
+        "^[a-z]+@gmail\\.com$",  # a domain word the pack never uses
+        "^[a-z]+@mail\\.comm$",  # a near-miss of a domain word
     ],
     "abc_music": [
         "X:1 K:C |CDEF|GABc|cBAG|FED|",  # a three-note bar
@@ -19,6 +22,9 @@ BROKEN_LINES = {
         "X:1 K:H |CDEF|GABc|cBAG|FEDC|",  # no such key
         "X:1 K:Bm |CDEF|GABc|cBAG|FEDC|",  # a key outside the pack
         "X:1 K:C CDEF|GABc|cBAG|FEDC|",  # missing bar line
+        "X:1 K:Em |EFGA|Bcde|edcB|AGFE|",  # a minor key the pack does not use
+        "X:0 K:C |CDEF|GABc|cBAG|FEDC|",  # tunes are numbered from 1
+        "X:1 K:C |CDEF|GABc|cBAH|FEDC|",  # H is not a note
     ],
     "chess_pgn": [
         "1. e4 e5 2. Nf3 Nc6 3. Bb5 a5a",  # not a move
@@ -28,6 +34,12 @@ BROKEN_LINES = {
         "1. e4 e5 2. Nf3 d6 3. Bb5 Bd7",  # Bb5 gives check: must be written Bb5+
         "1. e4 e5 2. Nf3 Nc6 3. Bb5",  # a move missing
         "1. e4 e5 2. Nf3 Nc6 3. Bb5 Ke7 4. d4 d6",  # four moves
+        "1. e4 e5 2. Nf3 Nc6 3. Bb5 Nc6",  # the knight already stands on c6
+        "1. e4 e5 2. e5 Nc6 3. Bb5 a6",  # e5 is taken by black's pawn
+        "1. e4 e5 2. Nf3 Nc6 3. Nf3 a6",  # the knight is already on f3
+        "1. e4 e5 2. Bc4 Nc6 3. Qf7 a6",  # the queen cannot reach f7
+        "1. e4 e5 2. Bc4 Nc6 3. Qh5 Nf6 4. Qxf7",  # a fourth move
+        "1. f3 e5 2. g4 Qh4# 3. a3 a6",  # a move after checkmate
     ],
     "sql_snippets": [
         "SELECT name FROM students WHERE age>12",  # no semicolon
@@ -37,8 +49,12 @@ BROKEN_LINES = {
         "SELECT name FROM students WHERE name>12;",  # not a numeric field
         "SELECT name FROM teachers WHERE age>12;",  # unknown table
         "select name from students where age>12;",  # keywords in lower case
+        "SELECT name FROM students WHERE age>012;",  # a leading zero
+        "SELECT pages FROM books WHERE title>12;",  # title is not a number
     ],
     "arithmetic": [
+        "5-3=02",  # right, but written with a leading zero
+        "5+3=08",  # the same for a sum
         "3+4=8",  # wrong
         "9-3=5",  # wrong
         "12+3=15",  # not a single digit
@@ -47,6 +63,15 @@ BROKEN_LINES = {
         "3-5=-2",  # negative
     ],
     "json": [
+        '{"name":"arar","age":8695}',  # a name the pack does not know, an impossible age
+        '{"name":"ada","age":8695}',  # a known name, an impossible age
+        '{"name":"ada","age":7}',  # too young for the family's range
+        '{"animal":"horse","legs":2}',  # a horse has four legs
+        '{"planet":"mars","moons":3}',  # Mars has two moons
+        '{"lang":"python","year":1995}',  # Python is from 1991
+        '{"item":"kiwi","qty":0}',  # a quantity starts at 1
+        '{"animal":"unicorn","legs":4}',  # not an animal of the pack
+        '{"name":"ada","age":036}',  # a leading zero is not JSON
         '{"name":"ada","age":"36"}',  # number as string
         '{"name":"ada","moons":36}',  # keys from two families
         '{"name":"ada", "age":36}',  # a space
@@ -81,6 +106,28 @@ def test_validators_reject_other_packs_lines(slug):
     for other in BUILTIN_PACKS.values():
         if other is not spec:
             assert not any(spec.is_valid_line(line) for line in other.lines())
+
+
+@pytest.mark.parametrize("slug", list(BUILTIN_PACKS))
+def test_every_pack_states_its_template_and_what_correct_means(slug):
+    spec = BUILTIN_PACKS[slug]
+    for sentence in (spec.template, spec.correct_means):
+        assert 20 < len(sentence) < 200 and "\n" not in sentence and not sentence.endswith(".")
+
+
+def test_what_the_checkers_accept_beyond_the_pack_lines():
+    """Correct is not memorised: a new line by the pack's rules counts."""
+    accepted = {
+        "arithmetic": ["0+0=0", "9-9=0", "9+9=18"],
+        "json": ['{"name":"ada","age":99}', '{"item":"kiwi","qty":30}'],
+        "sql_snippets": ["SELECT id FROM orders WHERE qty<=300;"],
+        "regex": ["^[a-z_]+@example\\.com$", "^[0-9]+@post$"],
+        "abc_music": ["X:61 K:Am |ABcd|edcB|ABcd|edcB|"],
+        "chess_pgn": ["1. d4 Nf6 2. c4 e6 3. Nc3 Bb4", "1. e4 e5 2. Qh5 Nc6 3. Bc4 Nf6"],
+    }
+    for slug, lines in accepted.items():
+        for line in lines:
+            assert BUILTIN_PACKS[slug].is_valid_line(line), (slug, line)
 
 
 def test_whole_pack_problems_are_named():

@@ -113,3 +113,5 @@ def test_bad_entries_are_404_and_an_entry_not_reached_says_so(client, student, r
     assert client.get(far + "?i=0").status_code == 404
     html = client.get(base + "?op=1&i=0").content.decode()
     assert "Backward has not reached" in html
+    ids = reverse("runs:opview_chain", args=[run.pk, step, pos, 0])  # the input tokens
+    assert "never get a gradient" in client.get(ids + "?op=999&i=0").content.decode()

@@ -3,9 +3,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
 from common.roles import make_instructor
-
-DEMO_ACCOUNTS = [("demo-instructor", True), ("demo-student", False)]
-DEMO_PASSWORD = "microlab-demo"
+from microlab_site.launch import DEMO_ACCOUNTS, DEMO_PASSWORD
 
 
 class Command(BaseCommand):

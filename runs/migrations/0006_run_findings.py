@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('runs', '0004_run_canceled_by_note'),
+        ('runs', '0005_run_showcase'),
     ]
 
     operations = [
