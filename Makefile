@@ -74,6 +74,7 @@ bench: install
 	$(PY) -m engine.bench
 	$(PY) manage.py migrate --no-input -v 0
 	$(PY) manage.py bench_opview
+	$(PY) manage.py bench_playground
 	$(PY) manage.py pack_report
 	DATABASE_URL=$(PROD_DATABASE_URL) REDIS_URL=$(PROD_REDIS_URL) $(PY) manage.py bench_run
 	DATABASE_URL=$(PROD_DATABASE_URL) REDIS_URL=$(PROD_REDIS_URL) $(PY) manage.py load_classroom

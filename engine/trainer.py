@@ -7,6 +7,7 @@ from .evaluation import predictions
 from .model import GPT
 from .optim import Adam
 from .record import StepRecord
+from .sampling import draw, sampling_weights
 from .trace import trace_token
 from .vocab import Vocab
 
@@ -125,9 +126,7 @@ class Trainer:
                 if temperature <= 0:
                     nxt = int(np.argmax(logits))
                 else:
-                    p = np.exp((logits - logits.max()) / temperature)
-                    cdf = np.cumsum(p)
-                    nxt = min(int(np.searchsorted(cdf, rng.random() * cdf[-1])), len(p) - 1)
+                    nxt = draw(sampling_weights(logits, temperature), rng)
                 if nxt == bos:
                     break
                 ids.append(nxt)

@@ -168,6 +168,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 # --- The lab's rules -------------------------------------------------------------------
 LAB_MAX_ACTIVE_RUNS = env_int("LAB_MAX_ACTIVE_RUNS", 3)
 LAB_RETENTION_DAYS = env_int("LAB_RETENTION_DAYS", 90)
+# the playground keeps this many MB of loaded models per server process (runs/playground_model.py)
+LAB_PLAYGROUND_CACHE_MB = env_int("LAB_PLAYGROUND_CACHE_MB", 32)
 # Samples one run may store in all (samples per batch × batches): 20 every 100 steps of
 # a 2,000-step run
 LAB_MAX_SAMPLES_PER_RUN = env_int("LAB_MAX_SAMPLES_PER_RUN", 400)

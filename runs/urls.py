@@ -1,7 +1,11 @@
-from django.urls import path
+from django.urls import path, register_converter
 
-from runs import page, views
+from runs import page, playground, views
 from runs.opview import views as opview
+from runs.playground_ops import OwnTextConverter
+
+register_converter(OwnTextConverter, "owntext")
+OWN_TEXT_OPS = "<int:run_id>/steps/<int:step>/text/<owntext:text>/tokens/<int:pos>/ops/"
 
 app_name = "runs"
 urlpatterns = [
@@ -10,6 +14,21 @@ urlpatterns = [
     path("<int:run_id>/", page.run_detail, name="detail"),
     path("<int:run_id>/cancel/", views.cancel_run, name="cancel"),
     path("<int:run_id>/export.json", views.export_json, name="export"),
+    path("<int:run_id>/playground/", playground.playground, name="playground"),
+    path("<int:run_id>/playground/predict/", playground.predict, name="playground_predict"),
+    path(
+        "<int:run_id>/playground/generate/",
+        playground.generate_view,
+        name="playground_generate",
+    ),
+    path("<int:run_id>/playground/game/", playground.game, name="playground_game"),
+    path(OWN_TEXT_OPS, opview.opview, name="playground_ops"),
+    path(f"{OWN_TEXT_OPS}nodes/<int:node_id>/", opview.node_scalars, name="playground_ops_scalars"),
+    path(f"{OWN_TEXT_OPS}weights/<str:name>/", opview.weight_grad, name="playground_ops_weight"),
+    path(
+        f"{OWN_TEXT_OPS}nodes/<int:node_id>/chain/", opview.chain, name="playground_ops_chain"
+    ),
+    path(f"{OWN_TEXT_OPS}update/", opview.update, name="playground_ops_update"),
     path("<int:run_id>/snapshot/", page.snapshot_fragment, name="snapshot"),
     path("<int:run_id>/steps/<int:step>/tokens/<int:pos>/", page.token_fragment, name="token"),
     path("<int:run_id>/steps/<int:step>/tokens/<int:pos>/ops/", opview.opview, name="opview"),

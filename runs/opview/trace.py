@@ -51,10 +51,13 @@ class OpView:
 
     `tokens` (token ids; default: the step's training line) is the sequence traced, so any
     text the student types can be traced with the step's parameters: position `pos`
-    predicts tokens[pos + 1]."""
+    predicts tokens[pos + 1]. `own_text` (runs.playground_ops.OwnText): the playground's
+    text, its tokens and its own address."""
 
-    def __init__(self, run, step, pos, op=None, head=None, tokens=None):
+    def __init__(self, run, step, pos, op=None, head=None, tokens=None, own_text=None):
         self.run, self.step, self.pos = run, step, pos
+        self.own_text = own_text
+        tokens = own_text.tokens if own_text is not None else tokens
         self.snapshot = snapshot_parts(run, step)
         if self.snapshot is None:
             raise Http404("no snapshot at this step")
@@ -73,7 +76,9 @@ class OpView:
         self.current = self.trace.nodes[self.order[self.op - 1]] if self.op else None
         self.head, self.head_note = parse_head(head, self.trace.n_head)
         self.labels = token_labels(run)
-        self.url = reverse("runs:opview", args=[run.id, step, pos])
+        self.url = reverse("runs:opview", args=[run.id, step, pos]) if own_text is None else (
+            own_text.url(pos)
+        )
         self._step_grads = None
 
     def op_url(self, k, head=None):
@@ -116,7 +121,8 @@ class OpView:
             ],
             "url": self.url,
             "run_url": f"{reverse('runs:detail', args=[self.run.id])}?step={self.step}"
-            f"&pos={self.pos}",
+            f"&pos={self.pos}" if self.own_text is None else self.own_text.back_url,
+            "own_text": self.own_text,
             "urls": {
                 "reset": self.op_url(0, head=0),
                 "back": self.op_url(max(self.op - 1, 0)),

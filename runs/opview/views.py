@@ -18,6 +18,7 @@ from runs.opview.update import apply_update
 from runs.opview.weights import weight_maps, weights_panel
 from runs.page import query_int, visible_run
 from runs.permissions import login_required_unless_showcase
+from runs.playground_ops import own_text_at
 
 
 def page_context(view):
@@ -27,12 +28,15 @@ def page_context(view):
 
 @login_required_unless_showcase
 @require_GET
-def opview(request, run_id, step, pos):
+def opview(request, run_id, step, pos, text=None):
     """The page; an htmx request (Step, Back, Reset, Play, a node click) gets the side panel
     with the controls, the state and the weights panel out of band (and empties the scalar
-    and weight panels, which belonged to the previous step)."""
+    and weight panels, which belonged to the previous step). With `text`: a position of the
+    student's own text from the playground instead of the step's training line."""
     run = visible_run(request, run_id)
-    view = OpView(run, step, pos, query_int(request, "op"), request.GET.get("head"))
+    own_text = own_text_at(run, step, text)
+    head = request.GET.get("head")
+    view = OpView(run, step, pos, query_int(request, "op"), head, own_text=own_text)
     context = page_context(view)
     if request.htmx and not request.htmx.history_restore_request:
         html = render_to_string("runs/opview.html#side", context, request)
@@ -47,11 +51,11 @@ def opview(request, run_id, step, pos):
 
 @login_required_unless_showcase
 @require_GET
-def node_scalars(request, run_id, step, pos, node_id):
+def node_scalars(request, run_id, step, pos, node_id, text=None):
     """One node expanded to exact numbers: the token's row (of head `?head=`), its gradient
     when backward (`?op=`) has reached it, and for attention the dot products per key."""
     run = visible_run(request, run_id)
-    view = OpView(run, step, pos, query_int(request, "op"))
+    view = OpView(run, step, pos, query_int(request, "op"), own_text=own_text_at(run, step, text))
     if not 0 <= node_id < len(view.trace.nodes):
         raise Http404("no such node")
     context = {**view.base_context(), **scalars_of(view, node_id, query_int(request, "head"))}
@@ -60,10 +64,10 @@ def node_scalars(request, run_id, step, pos, node_id):
 
 @login_required_unless_showcase
 @require_GET
-def weight_grad(request, run_id, step, pos, name):
+def weight_grad(request, run_id, step, pos, name, text=None):
     """The gradient heatmap of one weight matrix: this token's and the whole step's."""
     run = visible_run(request, run_id)
-    view = OpView(run, step, pos, query_int(request, "op"))
+    view = OpView(run, step, pos, query_int(request, "op"), own_text=own_text_at(run, step, text))
     node = next((n for n in view.trace.tape.params() if n.name == name), None)
     if node is None:
         raise Http404("no such weight")
@@ -73,11 +77,11 @@ def weight_grad(request, run_id, step, pos, name):
 
 @login_required_unless_showcase
 @require_GET
-def chain(request, run_id, step, pos, node_id):
+def chain(request, run_id, step, pos, node_id, text=None):
     """The chain rule on one number: how entry `?i=` (a flat index) of node `node_id`'s
     gradient was made from the ops that read it, once backward (`?op=`) has passed it."""
     run = visible_run(request, run_id)
-    view = OpView(run, step, pos, query_int(request, "op"))
+    view = OpView(run, step, pos, query_int(request, "op"), own_text=own_text_at(run, step, text))
     if not 0 <= node_id < len(view.trace.nodes):
         raise Http404("no such node")
     node = view.trace.nodes[node_id]
@@ -96,9 +100,9 @@ def chain(request, run_id, step, pos, node_id):
 
 @login_required_unless_showcase
 @require_GET
-def update(request, run_id, step, pos):
+def update(request, run_id, step, pos, text=None):
     """Apply the update: Adam's numbers for the token's row of every weight the token's
     gradient reached, and the model after the step (recomputed by replaying the run)."""
     run = visible_run(request, run_id)
-    view = OpView(run, step, pos, query_int(request, "op"))
+    view = OpView(run, step, pos, query_int(request, "op"), own_text=own_text_at(run, step, text))
     return render(request, "runs/opview.html#update", {**view.base_context(), **apply_update(view)})

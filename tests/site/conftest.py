@@ -25,6 +25,7 @@ def world(student, instructor):
         "pos": 0,
         "node_id": 0,
         "name": "wte",
+        "text": "1+1",  # the playground's own text in the op view
         "classroom_id": classroom.pk,
         "student_id": student.pk,
         "upload_id": upload.pk,

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('runs', '0005_run_showcase'),
+        ('runs', '0006_playground_best_scores'),
     ]
 
     operations = [
