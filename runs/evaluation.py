@@ -175,3 +175,13 @@ def train_and_diagnose(documents, config, probe_text=""):
         dead_relu_share=dead,
     )
     return data, samples, evaluator.copied(samples)
+
+
+def trainer_for(documents, config):
+    """The engine Trainer a run with `config` trains: on `documents` minus its held-out
+    lines. Whatever replays a run (the op view's update, a resume) must start here, or its
+    steps would differ from the stored ones."""
+    from runs.config import CONFIG_FIELDS
+
+    settings = {name: config[name] for name in CONFIG_FIELDS if name in config}
+    return Evaluator(documents, {**settings, "capture": False}).trainer
