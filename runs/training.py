@@ -19,8 +19,8 @@ import numpy as np
 from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
-from engine import Trainer
 from runs.config import CONFIG_FIELDS
+from runs.evaluation import Evaluator, compact_attention, eval_schedule
 from runs.lenses.timeline import RoleScorer, role_schedule
 from runs.models import Kind, Run, RunCheckpoint
 from runs.queue import claim_next
@@ -31,8 +31,9 @@ FLUSH_SECONDS = 0.25
 FLUSH_MAX_EVENTS = 1000
 FINAL_LOSS_WINDOW = 20
 # Snapshots (their JSON plus the parameters stored with each) share this many bytes per run;
-# together with a step row per step (~0.5 KB) a max-config run stays under 5 MB.
-SNAPSHOT_BUDGET_BYTES = 3_500_000
+# with a step row per step (~0.55 KB) and 50 evaluations (~4 KB each) a max-config run
+# stays under 4 MB (6 snapshots at the max config).
+SNAPSHOT_BUDGET_BYTES = 3_000_000
 SNAPSHOT_COUNT_RANGE = (4, 20)
 DB_RETRY_SECONDS = 60  # a database blip shorter than this does not fail a run
 
@@ -62,10 +63,12 @@ def snapshot_schedule(num_steps, interval):
 
 
 def default_snapshot_interval(trainer):
-    """Spread as many snapshots as fit SNAPSHOT_BUDGET_BYTES over the run (4 to 20)."""
+    """Spread as many snapshots as fit SNAPSHOT_BUDGET_BYTES over the run (4 to 20). Each
+    keeps the parameters (4 bytes each) and two attention maps (the step's line and the
+    probe's; a byte per causal weight, ~1.4 as base64 JSON)."""
     c = trainer.config
-    attention_values = c.n_layer * c.n_head * c.block_size * c.block_size
-    per_snapshot = 4 * trainer.model.flat.size + 4 * attention_values
+    attention_values = c.n_layer * c.n_head * c.block_size * (c.block_size + 1) // 2
+    per_snapshot = 4 * trainer.model.flat.size + 3 * attention_values
     low, high = SNAPSHOT_COUNT_RANGE
     count = max(low, min(high, SNAPSHOT_BUDGET_BYTES // per_snapshot))
     return max(1, math.ceil(trainer.num_steps / (count - 1)))
@@ -161,11 +164,14 @@ def train_claimed(run, worker_name):
     try:
         session.train()
     except RunCanceled:
+        session.snapshot_where_stopped()
         finish(run, Kind.CANCELED, data={"step": session.step}, attempt=session.attempt)
     except RunEnded as ended:
         log.warning("run ended while training", extra={"run_id": run_id, "status": str(ended)})
     except BaseException as exc:
         log.exception("run failed", extra={"run_id": run_id})
+        if isinstance(exc, Exception):
+            session.snapshot_where_stopped()
         finish(
             run,
             Kind.FAILED,
@@ -190,6 +196,7 @@ class TrainingSession:
         self.events, self.checkpoints = [], []
         self.last_flush = 0.0
         self.losses = []
+        self.evaluator, self.snapshot_steps = None, set()
 
     def train(self):
         from packs_app.sources import follows_template, resolve_source
@@ -197,9 +204,15 @@ class TrainingSession:
         run = self.run
         source = resolve_source(run.source_ref, run.owner, include_disabled=True)
         config = run.config
-        trainer = Trainer(source.documents, **engine_settings(config), capture=False)
+        evaluator = self.evaluator = Evaluator(
+            source.documents, {**engine_settings(config), "capture": False},
+            config.get("probe_text", ""),
+        )
+        trainer = evaluator.trainer
         interval = config.get("snapshot_interval") or default_snapshot_interval(trainer)
         snapshot_steps = set(snapshot_schedule(trainer.num_steps, interval))
+        self.snapshot_steps = snapshot_steps
+        eval_steps = set(eval_schedule(trainer.num_steps, snapshot_steps))
         role_steps = set(role_schedule(trainer.num_steps, snapshot_steps))
         role_scorer = RoleScorer(trainer, source.documents)
         pattern = source.adherence_pattern or ""
@@ -211,6 +224,9 @@ class TrainingSession:
                 "vocab_size": trainer.vocab.size,
                 "num_params": int(trainer.model.flat.size),
                 "snapshot_steps": sorted(snapshot_steps),
+                "snapshot_interval_set": bool(config.get("snapshot_interval")),
+                "eval_steps": sorted(eval_steps),
+                **evaluator.about(),
             }
             self.events.append((Kind.STARTED, 0, started))
         self.flush(vocab=trainer.vocab.chars, num_steps=trainer.num_steps)
@@ -218,6 +234,9 @@ class TrainingSession:
         while not trainer.done:
             upcoming = trainer.step_count + 1
             snapshot = upcoming in snapshot_steps
+            if upcoming in eval_steps:  # with the parameters this step's forward pass uses
+                evaluation, probe_attention = evaluator.evaluate()
+                self.events.append((Kind.EVAL, upcoming, evaluation))
             if snapshot:  # the parameters this step's forward pass uses
                 before = {name: p.copy() for name, p in trainer.model.params.items()}
             # the heads' roles with the parameters this step's forward pass uses
@@ -231,11 +250,7 @@ class TrainingSession:
                 scalars["head_roles"] = head_roles
             self.events.append((Kind.STEP, record.step, scalars))
             if snapshot:
-                data = record.to_snapshot()
-                data["param_update_norms"] = update_norms(before, trainer.model.params)
-                self.events.append((Kind.SNAPSHOT, record.step, data))
-                blob = RunCheckpoint.pack_params(before)
-                self.checkpoints.append(RunCheckpoint(step=record.step, blob=blob))
+                self.add_snapshot(record, before, trainer, probe_attention)
             if record.samples is not None:
                 follows = [
                     follows_template(pattern, text) if pattern else None for text in record.samples
@@ -247,6 +262,7 @@ class TrainingSession:
                         {
                             "texts": record.samples,
                             "follows": follows,
+                            "copied": evaluator.copied(record.samples),
                             "temperature": trainer.temperature,
                         },
                     )
@@ -276,6 +292,41 @@ class TrainingSession:
         self.step = self.stored_step = step
         stored = self.run.step_series(upto_seq=self.run.last_seq)["loss"]
         self.losses = [math.nan if loss is None else loss for loss in stored[-FINAL_LOSS_WINDOW:]]
+
+    def add_snapshot(self, record, before, trainer, probe_attention):
+        """Buffer the snapshot of `record` (a captured step) and the parameters its forward
+        pass used (`before`), with the probe line's attention at that step."""
+        data = record.to_snapshot()
+        data["param_update_norms"] = update_norms(before, trainer.model.params)
+        data["attn_weights"] = compact_attention(record.attn_weights)
+        data["probe_attn"] = compact_attention(probe_attention)
+        self.events.append((Kind.SNAPSHOT, record.step, data))
+        blob = RunCheckpoint.pack_params(before)
+        self.checkpoints.append(RunCheckpoint(step=record.step, blob=blob))
+
+    def snapshot_where_stopped(self):
+        """A canceled or failed run keeps a snapshot (and an evaluation) of the step where
+        it stopped: recomputed by replaying a fresh trainer to the step before it (training
+        is deterministic), then capturing that step. Best effort: it never hides why the
+        run stopped."""
+        step, first = self.step, self.evaluator
+        if not step or first is None or step in self.snapshot_steps:
+            return
+        try:
+            evaluator = Evaluator(first.documents, first.settings, first.asked_probe)
+            trainer = evaluator.trainer
+            trainer.replay(step - 1)
+            evaluation, probe_attention = evaluator.evaluate()
+            before = {name: p.copy() for name, p in trainer.model.params.items()}
+            trainer.capture, trainer.sample_count = True, 0
+            record = trainer.step()
+            self.events = [(Kind.EVAL, step, evaluation)]
+            self.add_snapshot(record, before, trainer, probe_attention)
+            self.run.append_events(self.events, self.checkpoints)
+        except Exception:
+            log.warning("no snapshot where the run stopped", extra={"run_id": self.run.pk},
+                        exc_info=True)
+        self.events, self.checkpoints = [], []
 
     def flush(self, **run_fields):
         """Store the buffered events and checkpoints, beat the heartbeat, wake the viewers;

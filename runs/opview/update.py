@@ -12,11 +12,10 @@ not this token's alone; the page keeps the two apart.
 
 import numpy as np
 
-from engine import Trainer
+from runs.evaluation import trainer_for
 from runs.opview.numbers import fmt, norm, shape_text
 from runs.opview.side import vector_numbers
 from runs.opview.trace import model_at
-from runs.training import engine_settings
 
 
 class CannotReplay(Exception):
@@ -36,7 +35,7 @@ def replay_step(run, step):
             "The training text of this run is no longer available, so its step cannot be "
             "recomputed."
         ) from exc
-    trainer = Trainer(source.documents, **engine_settings(run.config), capture=False)
+    trainer = trainer_for(source.documents, run.config)
     trainer.replay(step - 1)
     model, opt = trainer.model, trainer.optimizer
     before = {name: p.copy() for name, p in model.params.items()}

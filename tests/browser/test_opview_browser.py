@@ -98,6 +98,11 @@ def train_and_inspect(page, config, pos):
         timeout=90_000,
     )
     page.reload()
+    # the op view inspects a step's own training line (the page opens on the probe line)
+    page.get_by_role("button", name="This step's training line").click()
+    page.wait_for_function(
+        "() => document.getElementById('run-snapshot-view').dataset.view === 'line'"
+    )
     page.locator(f"#tok-{pos}").click()
     page.wait_for_function(
         f"() => document.getElementById('tok-{pos}').getAttribute('aria-pressed') === 'true'"

@@ -8,12 +8,13 @@ import numpy as np
 import pytest
 from django.urls import reverse
 
-from engine import GPT, GPTConfig, Trainer
+from engine import GPT, GPTConfig
 from packs_app.sources import resolve_source
+from runs.evaluation import trainer_for
 from runs.models import Run
 from runs.opview.trace import OpView
 from runs.opview.update import apply_update
-from runs.training import engine_settings, train_run
+from runs.training import train_run
 
 
 @pytest.fixture
@@ -63,7 +64,7 @@ def test_before_and_after_are_fresh_forward_passes_and_adam_is_the_optimisers(ru
 
     # the optimiser's own numbers: a trainer replayed here, its Adam state read directly
     source = resolve_source(run.source_ref, run.owner, include_disabled=True)
-    trainer = Trainer(source.documents, **engine_settings(run.config), capture=False)
+    trainer = trainer_for(source.documents, run.config)  # the run's lines, held-out ones apart
     trainer.replay(step - 1)
     lr = trainer.lr()
     trainer.update(trainer.next_doc()[1], lr)

@@ -14,6 +14,7 @@ from packs_app.builtin import BUILTIN_PACKS
 from packs_app.builtin import configs as builtin_configs
 from packs_app.models import Pack
 from runs import showcase
+from runs.evaluation import Evaluator
 from runs.models import Kind, Run
 from runs.permissions import can_cancel, can_change, can_view
 from runs.retention import purge_expired
@@ -56,7 +57,8 @@ def test_load_packs_trains_one_showcase_per_pack_once(showcases):
 def test_a_showcase_is_the_engine_run_of_its_pack_bit_for_bit(showcases):
     """Deterministic: the stored losses are the engine's own, trained apart from the lab."""
     run = showcases["arithmetic"]
-    trainer = Trainer(BUILTIN_PACKS["arithmetic"].lines(), **TINY, capture=False)
+    split = Evaluator(BUILTIN_PACKS["arithmetic"].lines(), TINY)  # the held-out lines apart
+    trainer = Trainer(split.train_docs, **TINY, capture=False, held_out=split.held_docs)
     assert run.step_series()["loss"] == [record.loss for record in trainer]
 
 
