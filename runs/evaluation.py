@@ -177,6 +177,13 @@ def train_and_diagnose(documents, config, probe_text=""):
     return data, samples, evaluator.copied(samples)
 
 
+def held_out_of(documents, seed):
+    """The documents a run with this seed holds out (never trains on), as Evaluator splits
+    them; [] for a corpus too small to split."""
+    _, held = split_documents(len(documents), int(seed or 0))
+    return [documents[i] for i in held]
+
+
 def trainer_for(documents, config):
     """The engine Trainer a run with `config` trains: on `documents` minus its held-out
     lines. Whatever replays a run (the op view's update, a resume) must start here, or its

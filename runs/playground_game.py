@@ -13,21 +13,27 @@ import numpy as np
 from django.urls import reverse
 
 from packs_app.sources import resolve_source
+from runs.evaluation import held_out_of
 from runs.models import PlaygroundScore
 from runs.page import token_labels
 from runs.playground_model import model_for, read
 
 ROUND_LENGTH = 20
 MAX_ROUND = 1_000_000
-POOL_SHARE = 0.1  # until the run keeps a validation split: this share of the lines, by seed
+POOL_SHARE = 0.1  # a run that holds no lines out plays on this share of its lines, by seed
 
 
 def held_out_lines(run):
     """(lines, held_out): the corpus lines a round is played on, and whether the model
-    never trained on them. Runs keep no validation split yet, so this is a share of the
-    lines chosen by the run's seed, and held_out is False (the page says so)."""
+    never trained on them: the run's held-out lines (runs.evaluation); for a corpus too
+    small to split, a share of its lines chosen by the seed, and held_out is False (the page
+    says so)."""
     documents = resolve_source(run.source_ref, run.owner, include_disabled=True).documents
-    lines = [doc for doc in documents if doc and set(doc) <= set(run.vocab)]
+    known = set(run.vocab)
+    held = [doc for doc in held_out_of(documents, run.seed) if doc and set(doc) <= known]
+    if held:
+        return held, True
+    lines = [doc for doc in documents if doc and set(doc) <= known]
     rng = np.random.default_rng([int(run.seed or 0), 3])
     count = max(1, round(POOL_SHARE * len(lines))) if lines else 0
     chosen = sorted(rng.permutation(len(lines))[:count].tolist())

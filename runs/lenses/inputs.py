@@ -1,14 +1,16 @@
 """What the lenses read: a run's model at a stored step, the texts they read it on.
 
-The one place to repoint: the model comes from the checkpoint stored with each snapshot,
-through the playground's model cache; "held-out documents" and "the default text" are a
-seeded share of the run's lines and the first of them.
+The model comes from the checkpoint stored with each snapshot, through the playground's
+model cache; "held-out documents" are the run's validation split (runs.evaluation), and "the
+default text" is the run's probe line. A run from before the split (or a corpus too small to
+split) falls back to a seeded share of its lines.
 """
 
 import numpy as np
 
 from packs_app.sources import resolve_source
 from runs import playground_model
+from runs.evaluation import held_out_of
 
 HELD_OUT_SHARE = 0.1
 HELD_OUT_MAX = 8  # the ablation's mean loss change reads at most this many lines
@@ -32,17 +34,27 @@ def pick_lines(documents, seed, count):
 
 
 def held_out_documents(run, limit=HELD_OUT_MAX):
-    """Lines to average the ablation's loss change over: a seeded share of the run's lines,
-    in its vocabulary (the run trained on these too: runs keep no validation split yet)."""
-    lines = [doc for doc in documents_of(run) if doc and set(doc) <= set(run.vocab)]
+    """Lines to average the ablation's loss change over: the run's held-out lines (never
+    trained on), in its vocabulary; a seeded share of its lines when it holds none out."""
+    documents = documents_of(run)
+    known = set(run.vocab)
+    held = [doc for doc in held_out_of(documents, run.seed) if doc and set(doc) <= known]
+    if held:
+        return held[:limit]
+    lines = [doc for doc in documents if doc and set(doc) <= known]
     count = min(limit, max(1, round(HELD_OUT_SHARE * len(lines))))
     return pick_lines(lines, run.seed, count)
 
 
 def default_text(run):
-    """The text a lens opens on: the first held-out line, cut to fit the block after BOS."""
+    """The text a lens opens on: the run's probe line (the one its page follows through
+    training), else the first held-out line; cut to fit the block after BOS."""
+    block = int(run.config.get("block_size", 16)) - 1
+    probe = (run.started_data().get("probe") or {}).get("text", "")
+    if probe and set(probe) <= set(run.vocab):
+        return probe[:block]
     lines = held_out_documents(run, 1)
-    return lines[0][: int(run.config.get("block_size", 16)) - 1] if lines else ""
+    return lines[0][:block] if lines else ""
 
 
 def role_texts(documents, seed, count=ROLE_TEXTS):

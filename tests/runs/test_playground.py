@@ -13,10 +13,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from engine.evaluation import split_documents
+from runs.evaluation import held_out_of
 from runs.models import PlaygroundScore, Run
 from runs.playground_game import ROUND_LENGTH, held_out_lines, round_items
 from runs.playground_model import CACHE, model_for, stored_steps
 from runs.training import train_run
+from tests.runs.conftest import PACK_TEXT
 from tests.runs.test_playground_model import reference_forward
 
 TWO_LAYERS = {"n_layer": 2, "num_steps": 12, "snapshot_interval": 4}
@@ -271,7 +274,12 @@ def test_a_round_scores_both_players_and_keeps_the_best(client, student, run):
     step = steps[-1]
     lines, held_out = held_out_lines(run)
     items = round_items(run, GAME_ROUND, lines)
-    assert len(items) == ROUND_LENGTH and not held_out
+    assert len(items) == ROUND_LENGTH and held_out
+    # the rounds are played on the run's validation split: lines it never trained on
+    documents = PACK_TEXT.split("\n")
+    assert lines == [doc for doc in held_out_of(documents, run.seed) if doc]
+    trained = {documents[i] for i in split_documents(len(documents), run.seed)[0]}
+    assert not set(lines) & trained
     assert all(item.context + item.answer in "\n".join(lines) for item in items)
     start = get(client, "playground_game", run, step=step, round=GAME_ROUND)
     assert "Character 1 of 20" in text_of(start)
