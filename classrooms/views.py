@@ -73,9 +73,13 @@ def classroom_edit(request, classroom_id):
 @login_required
 @require_http_methods(["GET", "POST"])
 def join(request):
-    form = JoinForm(request.POST or None, initial={"code": request.GET.get("code", "")})
+    code = request.GET.get("code", "")
+    form = JoinForm(request.POST or None, initial={"code": code})
     if request.method == "GET":
-        return render(request, "classrooms/join.html", {"form": form})
+        # a join link names its classroom: say which, and what its instructor will see
+        joining = JoinForm({"code": code}) if code else None
+        joining = joining.classroom if joining and joining.is_valid() else None
+        return render(request, "classrooms/join.html", {"form": form, "joining": joining})
     if not form.is_valid():
         return render(request, "classrooms/join.html", {"form": form}, status=400)
     classroom = form.classroom
