@@ -100,6 +100,4 @@ def state_flags(run, *, now=None):
 def flags_for(run, recent, *, now=None):
     """Every flag of `run` (a Run; `recent` its last stored step losses, oldest first).
     Finished runs keep their curve flags: a diverged run stays marked."""
-    return state_flags(run, now=now) + curve_verdicts(
-        recent, run.current_step, run.baseline_loss
-    )
+    return state_flags(run, now=now) + curve_verdicts(recent, run.current_step, run.baseline_loss)

@@ -164,9 +164,7 @@ class Removal(models.Model):
     removed_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["classroom", "student"], name="one_removal")
-        ]
+        constraints = [models.UniqueConstraint(fields=["classroom", "student"], name="one_removal")]
 
     def __str__(self):
         return f"{self.student} removed from {self.classroom}"

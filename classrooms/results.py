@@ -42,7 +42,7 @@ class ResultRow:
 
     @property
     def waiting_words(self):
-        """ "place 3 in the queue, about 2 min" for a queued run, else "". """
+        """ "place 3 in the queue, about 2 min" for a queued run, else ""."""
         if self.queue_place is None:
             return ""
         if self.wait_seconds is None:

@@ -162,8 +162,12 @@ def test_a_join_link_survives_signing_up(client, room):
     password = "a-long-pass-phrase-1"
     response = client.post(
         signup_href.replace("&amp;", "&"),
-        {"username": "newbie", "password1": password, "password2": password,
-         "next": join_link(room)},
+        {
+            "username": "newbie",
+            "password1": password,
+            "password2": password,
+            "next": join_link(room),
+        },
     )
     assert response.status_code == 302 and response.url == join_link(room)
     assert client.post(reverse("classrooms:join"), {"code": room.join_code}).url == reverse(
@@ -185,7 +189,11 @@ def test_signup_never_sends_to_another_site(client):
     password = "a-long-pass-phrase-1"
     response = client.post(
         reverse("signup"),
-        {"username": "newbie", "password1": password, "password2": password,
-         "next": "https://evil.example/"},
+        {
+            "username": "newbie",
+            "password1": password,
+            "password2": password,
+            "next": "https://evil.example/",
+        },
     )
     assert response.status_code == 302 and response.url == reverse("home")

@@ -24,7 +24,9 @@ def table_of(classroom):
 def test_each_run_has_its_figures(classroom, student, classmate):
     losses = falling(40)
     run = make_run(student, losses=losses, classroom=classroom)
-    run.append_events([(Kind.SAMPLES, 40, {"texts": ["a", "b", "c"], "follows": [True, False, True]})])
+    run.append_events(
+        [(Kind.SAMPLES, 40, {"texts": ["a", "b", "c"], "follows": [True, False, True]})]
+    )
     run.append_events([("eval", 40, {"val_loss": 1.25})])
     private = make_run(student, losses=falling(5))
     rows = {r.run.pk: r for r in table_of(classroom) if r.run}
@@ -95,7 +97,10 @@ def test_the_student_page_is_the_instructors_only(
     client.force_login(instructor)
     html = client.get(url).content.decode()
     assert f"Run {run.pk}" in html and "diverged" in html and "Their loss curves" in html
-    assert client.get(reverse("classrooms:student", args=[classroom.pk, outsider.pk])).status_code == 404
+    assert (
+        client.get(reverse("classrooms:student", args=[classroom.pk, outsider.pk])).status_code
+        == 404
+    )
     for who, status in ((student, 403), (classmate, 403), (outsider, 404), (other_instructor, 404)):
         client.force_login(who)
         assert client.get(url).status_code == status, who
