@@ -48,15 +48,20 @@ class RunPolicy:
     def allows_pack(self, pack):
         return self.offered_packs.filter(pk=pack.pk).exists()
 
-    def errors(self, pack=None, config=None, *, active_runs=0):
+    def errors(self, pack=None, config=None, *, active_runs=0, upload=None):
         """Why this run may not start here, as {field: message}; {} when it may.
 
-        `pack` is None for an upload; `active_runs` is the student's queued + running count.
-        The key "__all__" carries errors that belong to no single field."""
+        `pack` is None for an upload (`upload`, when given, is checked against the terms
+        the classroom's instructor blocked); `active_runs` is the student's queued +
+        running count. The key "__all__" carries errors that belong to no single field."""
         problems = {}
         where = f" in {self.classroom.name}" if self.classroom else ""
         if pack is not None and not self.allows_pack(pack):
             problems["pack"] = f"{pack.title} is not offered{where}."
+        if upload is not None and self.classroom is not None:
+            refusal = upload.refusal(self.classroom.instructor)
+            if refusal:
+                problems["pack"] = f"{upload.title} cannot be trained on{where}: {refusal}"
         for name in self.locked_fields:
             if name in (config or {}) and config[name] != self.default_config.get(name):
                 label = CONFIG_LABELS.get(name, name)
@@ -79,10 +84,11 @@ def run_policy_for(user, classroom=None):
     Raises PermissionDenied when the user neither belongs to nor teaches the classroom."""
     site_max = site_max_active_runs()
     if classroom is None:
-        return RunPolicy(None, {}, (), site_max, Pack.objects.offered())
+        return RunPolicy(None, {}, (), site_max, Pack.objects.available_to(user))
     if not (classroom.is_taught_by(user) or classroom.has_member(user)):
         raise PermissionDenied("You are not in this classroom.")
-    offered = Pack.objects.offered()
+    # the instructor's packs: built-in ones, their own custom packs, those shared with them
+    offered = Pack.objects.available_to(classroom.instructor)
     if classroom.offered_packs.exists():
         offered = offered.filter(pk__in=classroom.offered_packs.values("pk"))
     default_config = {k: v for k, v in classroom.default_config.items() if k in CONFIG_FIELDS}
