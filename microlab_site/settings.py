@@ -199,10 +199,12 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": "microlab_site.logs.JsonFormatter"}},
+    "filters": {"expected_client_errors": {"()": "microlab_site.logs.ExpectedClientErrors"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        "django.request": {"filters": ["expected_client_errors"]},
         "daphne": {"level": "WARNING"},
         "celery": {"level": "WARNING"},
     },

@@ -6,6 +6,7 @@ from django.utils.html import format_html_join
 from microlab_site.roles import INSTRUCTORS, is_instructor
 from packs_app.forms import BlocklistEntryForm, PackAdminForm
 from packs_app.models import BlocklistEntry, Pack, Upload
+from packs_app.settings_table import settings_table
 
 
 class InstructorAccess:
@@ -73,6 +74,7 @@ class PackAdmin(InstructorAccess, admin.ModelAdmin):
         "teaches",
         "text",
         "adherence_pattern",
+        "settings",
         "recommended_config",
         "enabled",
         "shared_with",
@@ -80,6 +82,10 @@ class PackAdmin(InstructorAccess, admin.ModelAdmin):
         "created_by",
     ]
     filter_horizontal = ["shared_with"]
+
+    @admin.display(description="recommended settings, as a table")
+    def settings(self, pack):
+        return settings_table(pack.recommended_config)
 
     @admin.display(description="documents")
     def document_count(self, pack):
@@ -115,8 +121,9 @@ class PackAdmin(InstructorAccess, admin.ModelAdmin):
                 "adherence_pattern",
                 "builtin",
                 "created_by",
+                "settings",
             ]
-        return ["builtin", "created_by"]
+        return ["builtin", "created_by", "settings"]
 
     def get_prepopulated_fields(self, request, obj=None):
         return {} if obj is not None and obj.builtin else self.prepopulated_fields
