@@ -62,8 +62,8 @@ def curve_verdicts(recent, step, baseline):
         return [
             (
                 DIVERGED,
-                f"diverged: loss {average:,.4g}, worse than a uniform guess ({baseline:.2f}); "
-                "try a smaller learning rate",
+                f"diverged: loss {average:,.0f}, worse than a uniform guess "
+                f"({baseline:.2f}); try a smaller learning rate",
             )
         ]
     if step >= EARLY_STEPS and abs(average - baseline) <= UNIFORM_MARGIN * baseline:

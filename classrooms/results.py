@@ -41,6 +41,14 @@ class ResultRow:
         return " ".join(code for code, _ in self.flags)
 
     @property
+    def loss_text(self):
+        return loss_text(self.smoothed_loss)
+
+    @property
+    def validation_text(self):
+        return loss_text(self.validation_loss)
+
+    @property
     def waiting_words(self):
         """ "place 3 in the queue, about 2 min" for a queued run, else ""."""
         if self.queue_place is None:
@@ -59,6 +67,15 @@ class ResultRow:
             return None
         follow, of = self.template_share
         return round(100 * follow / of)
+
+
+def loss_text(loss):
+    """A loss as the table shows it: 3 decimals, or whole with separators once huge."""
+    if loss is None:
+        return ""
+    if not math.isfinite(loss):
+        return "NaN/inf"
+    return f"{loss:,.0f}" if abs(loss) >= 1000 else f"{loss:.3f}"
 
 
 def recent_losses(runs):

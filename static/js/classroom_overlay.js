@@ -172,8 +172,14 @@
       } else {
         items.sort(function (a, b) { return a.dataset.order - b.dataset.order; });
       }
+      const colours = packColours(items.map(function (li) { return { pack: li.dataset.pack }; }));
       let pack = null;
       items.forEach(function (li) {
+        const swatch = li.querySelector(".swatch");
+        if (swatch) {
+          if (!swatch.dataset.colour) swatch.dataset.colour = swatch.style.background;
+          swatch.style.background = state.group ? colours[li.dataset.pack] : swatch.dataset.colour;
+        }
         if (state.group && li.dataset.pack !== pack) {
           pack = li.dataset.pack;
           const heading = document.createElement("li");

@@ -10,11 +10,9 @@
     { sortKey: null, descending: false, attentionOnly: false },
     JSON.parse(sessionStorage.getItem(key) || "{}"),
   );
-  const COLUMNS = ["student", "run", "status", "step", "loss", "val", "template", "flags"];
-
-  function cellValue(row, index) {
-    const cell = row.children[index];
-    const raw = cell ? cell.getAttribute("data-sort") : null;
+  // Each row carries its sort values as data-sort-<key> (a missing one sorts last).
+  function cellValue(row, key) {
+    const raw = row.getAttribute("data-sort-" + key);
     if (raw === null || raw === "") return null;
     const number = Number(raw);
     return Number.isFinite(number) ? number : raw.toLowerCase();
@@ -32,11 +30,11 @@
         if (row.dataset.order === undefined) row.dataset.order = String(i);
         row.hidden = state.attentionOnly && row.dataset.attention !== "1";
       });
-      const index = COLUMNS.indexOf(state.sortKey);
+      const key = state.sortKey;
       rows.sort(function (a, b) {
-        if (index >= 0) {
-          const x = cellValue(a, index);
-          const y = cellValue(b, index);
+        if (key) {
+          const x = cellValue(a, key);
+          const y = cellValue(b, key);
           if (x !== y) {
             if (x === null) return 1; // empty cells last either way
             if (y === null) return -1;
