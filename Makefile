@@ -50,6 +50,7 @@ test-prod: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 ## Benchmarks (each prints its figures; the last line is key=value pairs).
 bench: install

@@ -4,7 +4,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from classrooms.models import Classroom, Removal
-from microlab_site.roles import is_instructor
+from common.roles import is_instructor
 
 
 def require_instructor_role(user):

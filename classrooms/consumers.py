@@ -22,7 +22,7 @@ from django.template.loader import render_to_string
 from classrooms import funnel, panel, spotlight
 from classrooms.live import classroom_group
 from classrooms.models import Classroom
-from microlab_site.sockets import CLOSE_FORBIDDEN, CoalescingConsumer
+from common.sockets import CLOSE_FORBIDDEN, CoalescingConsumer
 from runs.live import note_server_loop
 from runs.models import Run, run_group
 

@@ -3,11 +3,11 @@ from django.conf import settings
 from django.db.models import Q
 
 from classrooms.models import JOIN_CODE_ALPHABET, Classroom, normalize_join_code
-from classrooms.policy import CONFIG_LABELS
 from engine.config import REAL_FIELDS
 from packs_app.models import Pack
 from runs.config import CONFIG_FIELDS
 from runs.forms import config_errors, limit_text
+from runs.policy import CONFIG_LABELS
 
 
 class ClassroomForm(forms.ModelForm):

@@ -2,8 +2,9 @@
 
 joined -> started a first run -> a run completed -> opened the op-level view -> uploaded
 their own text. The first three (and uploads) come from rows the lab already stores
-(memberships, runs, uploads); what leaves no other trace is recorded here with
-`record(user, stage)`, once per user and stage.
+(memberships, runs, uploads); what leaves no other trace any app records with
+`common.funnel.record(user, stage)`, and `store` (connected in classrooms/apps.py) keeps it
+here, once per user and stage.
 """
 
 import logging
@@ -11,17 +12,18 @@ import logging
 from django.db import IntegrityError, transaction
 
 from classrooms.models import FunnelEvent, Membership
+from packs_app.models import Upload
+from runs.models import Run
 
 log = logging.getLogger(__name__)
 
 OPENED_OP_VIEW = FunnelEvent.Stage.OPENED_OP_VIEW
-UPLOADED_TEXT = FunnelEvent.Stage.UPLOADED_TEXT
+UPLOADED_TEXT = FunnelEvent.Stage.UPLOADED_TEXT  # the same strings as common.funnel's
 
 
-def record(user, stage):
-    """Note that `user` reached `stage` (idempotent; never breaks the caller's request)."""
-    if not getattr(user, "is_authenticated", False):
-        return
+def store(sender, user, stage, **kwargs):
+    """Receiver of common.funnel.stage_reached: note that `user` reached `stage`
+    (idempotent; never breaks the caller's request)."""
     stage = FunnelEvent.Stage(stage)
     try:
         with transaction.atomic():
@@ -34,9 +36,6 @@ def record(user, stage):
 
 def counts(classroom):
     """[(label, count), ...] in funnel order for the classroom's current students."""
-    from packs_app.models import Upload
-    from runs.models import Run
-
     students = Membership.objects.filter(classroom=classroom).values("student_id")
     runs = Run.objects.filter(owner__in=students)
     events = FunnelEvent.objects.filter(user__in=students)

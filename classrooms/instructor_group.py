@@ -7,7 +7,7 @@ The group is created by a data migration (0003) and kept in step after every `mi
 their permissions granted as soon as they exist.
 """
 
-from microlab_site.roles import INSTRUCTORS
+from common.roles import INSTRUCTORS
 
 # (app_label, model, actions)
 INSTRUCTOR_PERMISSIONS = [

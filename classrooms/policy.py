@@ -1,106 +1,39 @@
-"""The rules a classroom sets for runs started in it, in one place for the new-run form.
+"""The classroom layer's answers to the layers below (common.classroom_hooks): which
+classrooms a user has, and the rules a classroom sets for runs started in it."""
 
-policy = run_policy_for(request.user, classroom)   # classroom may be None
-initial = policy.initial_config(pack.recommended_config)
-errors = policy.errors(pack, config, active_runs=...)  # {field: message}, {} when fine
-"""
-
-from dataclasses import dataclass, field
-
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 
-from classrooms.models import Classroom, Membership
+from classrooms.models import Classroom
 from packs_app.models import Pack
 from runs.config import CONFIG_FIELDS
-
-CONFIG_LABELS = {
-    "n_embd": "embedding size",
-    "n_head": "heads",
-    "n_layer": "layers",
-    "block_size": "block size",
-    "num_steps": "steps",
-    "learning_rate": "learning rate",
-    "seed": "seed",
-    "temperature": "temperature",
-    "top_k": "top-k",
-    "sample_count": "sample count",
-    "sample_interval": "sample interval",
-}
+from runs.policy import RunPolicy, site_max_active_runs
 
 
-def site_max_active_runs():
-    return settings.LAB_MAX_ACTIVE_RUNS
+class ClassroomAnswers:
+    def find(self, pk):
+        return Classroom.objects.filter(pk=pk).first()
 
+    def of_user(self, user):
+        return Classroom.objects.of_user(user)
 
-@dataclass(frozen=True)
-class RunPolicy:
-    classroom: Classroom | None
-    default_config: dict = field(default_factory=dict)
-    locked_fields: tuple = ()
-    max_active_runs: int = 3
-    offered_packs: object = None  # a Pack queryset
+    def of_member(self, user):
+        if not user.is_authenticated:
+            return Classroom.objects.none()
+        return Classroom.objects.filter(students=user)
 
-    def initial_config(self, recommended_config=None):
-        """The form's starting values: the pack's recommendation, then the classroom's."""
-        return {**(recommended_config or {}), **self.default_config}
+    def taught_by(self, user):
+        return Classroom.objects.taught_by(user)
 
-    def allows_pack(self, pack):
-        return self.offered_packs.filter(pk=pack.pk).exists()
-
-    def errors(self, pack=None, config=None, *, active_runs=0, upload=None):
-        """Why this run may not start here, as {field: message}; {} when it may.
-
-        `pack` is None for an upload (`upload`, when given, is checked against the terms
-        the classroom's instructor blocked); `active_runs` is the student's queued +
-        running count. The key "__all__" carries errors that belong to no single field."""
-        problems = {}
-        where = f" in {self.classroom.name}" if self.classroom else ""
-        if pack is not None and not self.allows_pack(pack):
-            problems["pack"] = f"{pack.title} is not offered{where}."
-        if upload is not None and self.classroom is not None:
-            refusal = upload.refusal(self.classroom.instructor)
-            if refusal:
-                problems["pack"] = f"{upload.title} cannot be trained on{where}: {refusal}"
-        for name in self.locked_fields:
-            if name in (config or {}) and config[name] != self.default_config.get(name):
-                label = CONFIG_LABELS.get(name, name)
-                problems[name] = f"The {label} is fixed at {self.default_config.get(name)}{where}."
-        if active_runs >= self.max_active_runs:
-            problems["__all__"] = (
-                f"You already have {active_runs} runs queued or running; the limit{where} is "
-                f"{self.max_active_runs}. Wait for one to finish or cancel one."
-            )
-        return problems
-
-    def lock(self, config):
-        """`config` with every locked field set to the classroom's value."""
-        return {**config, **{name: self.default_config[name] for name in self.locked_fields}}
-
-
-def run_policy_for(user, classroom=None):
-    """The rules for a run `user` starts in `classroom` (None: the site's own rules).
-
-    Raises PermissionDenied when the user neither belongs to nor teaches the classroom."""
-    site_max = site_max_active_runs()
-    if classroom is None:
-        return RunPolicy(None, {}, (), site_max, Pack.objects.available_to(user))
-    if not (classroom.is_taught_by(user) or classroom.has_member(user)):
-        raise PermissionDenied("You are not in this classroom.")
-    # the instructor's packs: built-in ones, their own custom packs, those shared with them
-    offered = Pack.objects.available_to(classroom.instructor)
-    if classroom.offered_packs.exists():
-        offered = offered.filter(pk__in=classroom.offered_packs.values("pk"))
-    default_config = {k: v for k, v in classroom.default_config.items() if k in CONFIG_FIELDS}
-    locked = tuple(name for name in classroom.locked_fields if name in default_config)
-    return RunPolicy(
-        classroom, default_config, locked, min(classroom.max_active_runs, site_max), offered
-    )
-
-
-def classrooms_for_runs(user):
-    """The classrooms a user may start (and share) a run in: the ones they belong to."""
-    if not user.is_authenticated:
-        return Classroom.objects.none()
-    ids = Membership.objects.filter(student=user).values("classroom_id")
-    return Classroom.objects.filter(pk__in=ids)
+    def run_policy(self, user, classroom):
+        if not (classroom.is_taught_by(user) or classroom.has_member(user)):
+            raise PermissionDenied("You are not in this classroom.")
+        # the instructor's packs: built-in ones, their own custom packs, those shared with them
+        offered = Pack.objects.available_to(classroom.instructor)
+        if classroom.offered_packs.exists():
+            offered = offered.filter(pk__in=classroom.offered_packs.values("pk"))
+        default_config = {k: v for k, v in classroom.default_config.items() if k in CONFIG_FIELDS}
+        locked = tuple(name for name in classroom.locked_fields if name in default_config)
+        site_max = site_max_active_runs()
+        return RunPolicy(
+            classroom, default_config, locked, min(classroom.max_active_runs, site_max), offered
+        )

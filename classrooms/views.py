@@ -12,10 +12,10 @@ from classrooms import spotlight as spotlight_view
 from classrooms.access import classroom_for, require_instructor_role
 from classrooms.forms import ClassroomForm, ClassroomSettingsForm, JoinForm
 from classrooms.models import Classroom, Membership
-from classrooms.policy import CONFIG_LABELS, run_policy_for
-from microlab_site.roles import is_instructor
+from common.roles import is_instructor
 from runs.models import Run
 from runs.permissions import can_cancel
+from runs.policy import CONFIG_LABELS, run_policy_for
 
 
 @login_required

@@ -80,7 +80,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "microlab_site.roles.role_context",
+                "common.roles.role_context",
                 "notices.context_processors.notices",
             ],
         },
@@ -138,7 +138,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # `celery -A microlab_site beat` runs these; `manage.py purge_expired` does the same by hand.
 CELERY_BEAT_SCHEDULE = {
     "purge-expired-runs-and-uploads": {
-        "task": "packs_app.tasks.purge_expired",
+        "task": "runs.tasks.purge_expired",
         "schedule": 6 * 60 * 60,  # seconds
     },
 }

@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.html import format_html_join
 
-from microlab_site.roles import INSTRUCTORS, is_instructor
+from common.roles import INSTRUCTORS, is_instructor
 from packs_app.forms import BlocklistEntryForm, PackAdminForm
 from packs_app.models import BlocklistEntry, Pack, Upload
 from packs_app.settings_table import settings_table

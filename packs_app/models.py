@@ -219,9 +219,7 @@ class Upload(models.Model):
 
     def in_use(self):
         """Does any run (finished or not) train on it? Runs keep their upload."""
-        from runs.models import Run
-
-        return Run.objects.filter(upload=self).exists()
+        return self.run_set.exists()  # runs.Run.upload's reverse accessor
 
     def refusal(self, instructor=None):
         """Why a new run on this text is refused ("" when it is not): a site-wide blocked

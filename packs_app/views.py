@@ -5,8 +5,8 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
-from classrooms import funnel
-from classrooms.models import Classroom
+from common import funnel
+from common.classroom_hooks import classrooms
 from packs_app.forms import ShareForm, UploadForm
 from packs_app.models import Upload
 from packs_app.recheck import share_refusal
@@ -18,15 +18,15 @@ def upload_page_context(request, form, selected_id=None):
     selected = None
     if selected_id:
         selected = Upload.objects.visible_to(user).filter(id=selected_id).first()
-    classrooms = Classroom.objects.of_user(user)
+    mine = classrooms().of_user(user)
     return {
         "form": form,
         "uploads": user.uploads.prefetch_related("shared_with"),
         "shared_uploads": Upload.objects.visible_to(user).exclude(owners=user),
         "selected": selected,
         "selected_is_mine": selected is not None and selected.owners.filter(id=user.id).exists(),
-        "share_form": ShareForm(classrooms=classrooms),
-        "has_classrooms": classrooms.exists(),
+        "share_form": ShareForm(classrooms=mine),
+        "has_classrooms": bool(mine),
     }
 
 
@@ -74,7 +74,7 @@ def owned_upload(request, upload_id):
 @require_POST
 def share(request, upload_id):
     upload = owned_upload(request, upload_id)
-    form = ShareForm(request.POST, classrooms=Classroom.objects.of_user(request.user))
+    form = ShareForm(request.POST, classrooms=classrooms().of_user(request.user))
     if form.is_valid():
         classroom = form.cleaned_data["classroom"]
         refusal = share_refusal(upload, classroom)
@@ -92,7 +92,7 @@ def share(request, upload_id):
 @require_POST
 def unshare(request, upload_id, classroom_id):
     upload = owned_upload(request, upload_id)
-    classroom = get_object_or_404(Classroom.objects.of_user(request.user), id=classroom_id)
+    classroom = get_object_or_404(classrooms().of_user(request.user), id=classroom_id)
     upload.shared_with.remove(classroom)
     messages.success(request, f"No longer shared with {classroom.name}.")
     return redirect(f"{reverse('packs:upload')}?upload={upload.id}#summary")

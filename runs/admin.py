@@ -1,7 +1,7 @@
 from django.contrib import admin
 
-from classrooms.models import Classroom
-from microlab_site.roles import is_instructor
+from common.classroom_hooks import classrooms
+from common.roles import is_instructor
 from packs_app.settings_table import settings_table
 from runs.models import Run
 
@@ -14,7 +14,7 @@ class TaughtClassroomFilter(admin.SimpleListFilter):
     parameter_name = "classroom"
 
     def lookups(self, request, model_admin):
-        return [(c.pk, c.name) for c in Classroom.objects.taught_by(request.user)]
+        return [(c.pk, c.name) for c in classrooms().taught_by(request.user)]
 
     def queryset(self, request, queryset):
         if not self.value():

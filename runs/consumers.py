@@ -1,13 +1,13 @@
 """The live socket of a run page: /ws/runs/<id>/.
 
 On connect it sends the whole current state; after that every wake-up from the trainer
-is coalesced (microlab_site.sockets) to at most ~10 pushes a second, and the terminal
+is coalesced (common.sockets) to at most ~10 pushes a second, and the terminal
 event's wake-up always gets its push.
 """
 
 import asyncio
 
-from microlab_site.sockets import CLOSE_FORBIDDEN, CoalescingConsumer
+from common.sockets import CLOSE_FORBIDDEN, CoalescingConsumer
 from runs.live import note_server_loop
 from runs.models import Run, run_group
 

@@ -4,18 +4,18 @@ The fields' ranges come from engine.LIMITS and the engine's own checks decide wh
 valid (check_limit, GPTConfig and validate_train_config), so the form and the trainer never
 disagree; the form only says it in its labels' words and the help text's number format.
 A classroom's rules (offered packs, locked fields, its run limit) come from
-classrooms.policy; `classroom=None` means the site's rules.
+runs.policy (the classroom layer provides a classroom's); `classroom=None` means the site's rules.
 """
 
 from decimal import Decimal
 
 from django import forms
 
-from classrooms.policy import run_policy_for
 from engine import LIMITS, GPTConfig, Vocab, check_limit, validate_train_config
 from packs_app.models import Upload
 from packs_app.sources import SourceError, resolve_source
 from runs.config import CONFIG_FIELDS, MODEL_FIELDS, TRAIN_FIELDS
+from runs.policy import run_policy_for
 
 LABELS = {
     "n_embd": "Embedding size (n_embd)",

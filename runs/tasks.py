@@ -1,8 +1,9 @@
-"""Celery: the thin training task, and each worker's heartbeat and reaper thread."""
+"""Celery: the thin training and retention tasks, and each worker's heartbeat and reaper thread."""
 
 from celery import shared_task
 from celery.signals import worker_ready, worker_shutdown
 
+from runs import retention
 from runs.training import train_run
 
 
@@ -10,6 +11,12 @@ from runs.training import train_run
 def train_run_task(run_id):
     """Claim and train one run (acks_late, prefetch 1 and time limits: see settings)."""
     return train_run(run_id)
+
+
+@shared_task(name="runs.tasks.purge_expired")
+def purge_expired():
+    """Periodic (see CELERY_BEAT_SCHEDULE): remove runs and uploads past the age limit."""
+    return retention.purge_expired()
 
 
 @worker_ready.connect

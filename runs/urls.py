@@ -1,6 +1,7 @@
 from django.urls import path
 
-from runs import opview, page, views
+from runs import page, views
+from runs.opview import views as opview
 
 app_name = "runs"
 urlpatterns = [

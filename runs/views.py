@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from classrooms.models import Classroom
+from common.classroom_hooks import classrooms
 from packs_app.sources import UPLOAD_PREFIX, SourceError, resolve_source
 from runs.config import CONFIG_FIELDS
 from runs.forms import NewRunForm
@@ -29,9 +29,12 @@ def classroom_of(request):
     if not value:
         return None
     try:
-        return get_object_or_404(Classroom, pk=int(value))
+        classroom = classrooms().find(int(value))
     except ValueError:
-        raise Http404("no such classroom") from None
+        classroom = None
+    if classroom is None:
+        raise Http404("no such classroom")
+    return classroom
 
 
 @login_required
@@ -73,7 +76,7 @@ def new_run(request):
         "unavailable": unavailable,
         "classroom": classroom,
         # outside a classroom, the student's classrooms (where a lesson's rules apply)
-        "my_classrooms": [] if classroom else Classroom.objects.filter(students=request.user),
+        "my_classrooms": [] if classroom else classrooms().of_member(request.user),
         "config_fields": [form[name] for name in CONFIG_FIELDS],
         "active_runs": Run.objects.filter(owner=request.user).active().count(),
         "max_active": form.policy.max_active_runs,

@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from microlab_site.roles import make_instructor
+from common.roles import make_instructor
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true")
 PROD_PASS = os.environ.get("LAB_TEST_PASS") == "prod"

@@ -31,7 +31,7 @@
     return "rgb(" + r + "," + g + "," + b + ")";
   }
 
-  var HEAD_GAP = 6;  // runs/oplayout.py HEAD_GAP: the edges land on each head's panel
+  var HEAD_GAP = 6;  // runs/opview/layout.py HEAD_GAP: the edges land on each head's panel
 
   function draw(canvas) {
     var hm = decode(canvas);

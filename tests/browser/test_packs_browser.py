@@ -18,6 +18,7 @@ FOCUS = """() => {
     return {id: el.id, invalid: el.getAttribute("aria-invalid"),
             described: ids.map((id) => document.getElementById(id)?.textContent.trim() ?? null)};
 }"""
+FOCUS_ON_FILE = "() => document.activeElement?.id === 'id_file'"
 NAMES = "\n".join(["ada", "alan", "grace", "linus", "ken", "dennis", "barbara", "edsger", "donald"])
 
 
@@ -76,6 +77,7 @@ def test_upload_by_keyboard_then_drop_then_refusal(page, tmp_path):
     page.get_by_role("button", name="Upload", exact=True).click()
     page.wait_for_load_state()
     assert page.get_by_role("alert").inner_text() == "Only .txt files can be uploaded."
+    page.wait_for_function(FOCUS_ON_FILE)  # the page's script moves focus after the swap
     focus = page.evaluate(FOCUS)
     assert focus["id"] == "id_file" and focus["invalid"] == "true"
     assert "Only .txt files can be uploaded." in focus["described"]
@@ -95,6 +97,7 @@ def test_oversized_upload_is_refused_with_413(page, tmp_path, size):
         page.get_by_role("button", name="Upload", exact=True).click()
     assert response_info.value.status == 413
     assert "larger than 200 KB" in page.get_by_role("alert").inner_text()
+    page.wait_for_function(FOCUS_ON_FILE)
     focus = page.evaluate(FOCUS)
     assert focus["id"] == "id_file" and any("larger than 200 KB" in d for d in focus["described"])
     assert page.get_by_text("No uploads yet").is_visible()

@@ -60,7 +60,7 @@ def test_watch_a_run_learn_scrub_back_and_see_it_complete(page, new_page, lab_se
     assert page.evaluate(STATE)["points"] > early["points"]
 
     # a snapshot beyond the first: the heatmaps draw, the token strip fills
-    page.wait_for_function(f"() => ({STATE})().snapshots >= 2")
+    page.wait_for_function(f"() => ({STATE})().snapshots >= 2", timeout=60_000)  # a loaded CI box
     thumbs = page.locator(".head-thumb canvas.heatmap")
     assert thumbs.count() == 16  # 2 layers x 8 heads
     assert thumbs.first.evaluate(BLUE_PIXELS) > 0

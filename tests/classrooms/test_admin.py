@@ -2,7 +2,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from classrooms.models import Classroom, Membership
-from microlab_site.roles import INSTRUCTORS
+from common.roles import INSTRUCTORS
 from packs_app.models import Pack
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
 from classrooms.live import classroom_group
-from microlab_site.sockets import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
+from common.sockets import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
 from runs.models import Kind, run_group
 from tests.classrooms.conftest import falling, make_run
 from tests.sockets import first_message, socket_for

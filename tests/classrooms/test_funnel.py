@@ -3,6 +3,7 @@ from django.urls import reverse
 
 from classrooms import funnel
 from classrooms.models import FunnelEvent
+from common.funnel import OPENED_OP_VIEW, UPLOADED_TEXT, record
 from packs_app.models import Upload
 from runs.models import Run
 from tests.classrooms.conftest import falling, make_run
@@ -26,9 +27,9 @@ def test_funnel_counts_each_stage_for_the_current_students(classroom, student, c
     make_run(student, losses=falling(5))
     make_run(classmate, losses=falling(5), status=Run.Status.COMPLETED)
     make_run(outsider, status=Run.Status.COMPLETED)  # not in the classroom
-    funnel.record(student, funnel.OPENED_OP_VIEW)
-    funnel.record(student, funnel.OPENED_OP_VIEW)  # once per person
-    funnel.record(outsider, funnel.OPENED_OP_VIEW)
+    record(student, OPENED_OP_VIEW)
+    record(student, OPENED_OP_VIEW)  # once per person
+    record(outsider, OPENED_OP_VIEW)
     upload = Upload.objects.create(id="h" * 64, text="hello")
     upload.owners.add(classmate, outsider)
     assert counts(classroom) == {
@@ -44,14 +45,14 @@ def test_funnel_counts_each_stage_for_the_current_students(classroom, student, c
 def test_record_ignores_anonymous_and_rejects_unknown_stages(student):
     from django.contrib.auth.models import AnonymousUser
 
-    funnel.record(AnonymousUser(), funnel.OPENED_OP_VIEW)
+    record(AnonymousUser(), OPENED_OP_VIEW)
     assert not FunnelEvent.objects.exists()
     with pytest.raises(ValueError):
-        funnel.record(student, "bogus")
+        record(student, "bogus")
 
 
 def test_recorded_uploads_count_too(classroom, student):
-    funnel.record(student, funnel.UPLOADED_TEXT)
+    record(student, UPLOADED_TEXT)
     assert counts(classroom)["uploaded their own text"] == 1
 
 

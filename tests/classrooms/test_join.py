@@ -75,7 +75,7 @@ def test_anonymous_is_sent_to_log_in_and_nothing_is_stored(client, room):
 
 
 def test_a_student_can_be_in_several_classrooms(client, outsider, room, other_instructor=None):
-    from microlab_site.roles import make_instructor
+    from common.roles import make_instructor
 
     second_teacher = type(outsider).objects.create_user("teacher2", password="x-long-pass-99")
     make_instructor(second_teacher)

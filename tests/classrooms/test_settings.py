@@ -3,8 +3,8 @@ from django.test import override_settings
 from django.urls import reverse
 
 from classrooms.models import Classroom
-from classrooms.policy import run_policy_for
 from packs_app.models import Pack
+from runs.policy import run_policy_for
 
 pytestmark = pytest.mark.django_db
 

@@ -5,10 +5,10 @@ site-wide (administrators) or an instructor's own; two instructors are kept apar
 import pytest
 
 from classrooms.models import Classroom
-from classrooms.policy import run_policy_for
 from notices.models import Notice
 from packs_app.models import BlocklistEntry, Pack, Upload
 from packs_app.sources import SourceError, resolve_source
+from runs.policy import run_policy_for
 from tests.packs.conftest import post_file
 
 pytestmark = pytest.mark.django_db

@@ -11,8 +11,8 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 
+from common.sockets import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
 from microlab_site.asgi import application
-from microlab_site.sockets import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
 from runs.models import run_group
 from runs.training import train_run
 from tests.sockets import first_message, socket_for

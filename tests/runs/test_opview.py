@@ -1,4 +1,4 @@
-"""runs/opview.py: the op view of one token, its backward stepping, its fragments, and who
+"""runs/opview/: the op view of one token, its backward stepping, its fragments, and who
 may see it."""
 
 import base64
@@ -12,7 +12,9 @@ from django.urls import reverse
 
 from engine import GPT, GPTConfig, trace_token
 from runs.models import Run
-from runs.opview import OpView, heatmap
+from runs.opview.heatmaps import heatmap
+from runs.opview.trace import OpView
+from runs.opview.weights import weights_panel
 from runs.training import train_run
 from tests.conftest import PASSWORD
 
@@ -168,7 +170,7 @@ def test_weights_panel_lists_this_tokens_and_the_steps_gradient(client, student,
     step = run.snapshot_steps()[-1]
     pos = 5
     view = OpView(run, step, pos, op=10_000)
-    context = view.weights_context()
+    context = weights_panel(view)
     rows = {w["name"]: w for w in context["weights"]}
     assert set(rows) == set(view.trace.param_grads())
     snap = run.snapshot(step)
@@ -421,7 +423,7 @@ def test_the_adam_update_per_matrix_is_the_change_to_the_next_steps_parameters(r
     # snapshots at steps 1 and 2: the update step 1 applied is params(2) - params(1)
     assert run.snapshot_steps()[:2] == [1, 2]
     view = OpView(run, 1, 3, op=10_000)
-    context = view.weights_context()
+    context = weights_panel(view)
     assert context["updates_per_matrix"]
     before, after = run.params_at(1), run.params_at(2)
     groups = {}
@@ -438,7 +440,7 @@ def test_the_adam_update_per_matrix_is_the_change_to_the_next_steps_parameters(r
     event = run.events.get(kind="snapshot", step=last)
     del event.data["param_update_norms"]
     event.save()
-    assert not OpView(run, last, 3, op=10_000).weights_context()["updates_per_matrix"]
+    assert not weights_panel(OpView(run, last, 3, op=10_000))["updates_per_matrix"]
 
 
 def test_per_matrix_update_norms_stored_with_the_snapshot_are_used(run):
@@ -446,7 +448,7 @@ def test_per_matrix_update_norms_stored_with_the_snapshot_are_used(run):
     event = run.events.get(kind="snapshot", step=step)
     event.data["param_update_norms"] = {"wte": 0.125, "lm_head": 0.5}
     event.save()
-    rows = {w["name"]: w for w in OpView(run, step, 2, op=10_000).weights_context()["weights"]}
+    rows = {w["name"]: w for w in weights_panel(OpView(run, step, 2, op=10_000))["weights"]}
     assert rows["wte"]["update_norm"] == 0.125 and rows["lm_head"]["update_norm"] == 0.5
 
 
@@ -461,8 +463,8 @@ def test_bench_opview_prints_render_time_and_html_size_last(db):
 
 
 def test_opening_the_op_view_counts_in_the_lesson_funnel(client, student, instructor, run):
-    from classrooms.funnel import OPENED_OP_VIEW
     from classrooms.models import FunnelEvent
+    from common.funnel import OPENED_OP_VIEW
 
     def openers():
         events = FunnelEvent.objects.filter(stage=OPENED_OP_VIEW)

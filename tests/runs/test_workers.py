@@ -1,7 +1,7 @@
 """The keeper's periodic chores: embedded mode runs what `celery beat` runs in production."""
 
-from packs_app.tasks import purge_expired
 from runs import workers
+from runs.tasks import purge_expired
 from runs.workers import Keeper, beat_chores
 
 

@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from microlab_site.roles import is_instructor
+from common.roles import is_instructor
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db

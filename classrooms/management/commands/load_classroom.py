@@ -35,7 +35,7 @@ from django.db.models import Count, Q
 from django.test import Client
 
 from classrooms.models import Classroom
-from microlab_site.roles import make_instructor
+from common.roles import make_instructor
 from packs_app.models import Pack
 from runs.forms import NewRunForm
 from runs.models import TERMINAL_KINDS, Run

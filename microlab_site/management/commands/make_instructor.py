@@ -1,7 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from microlab_site.roles import make_instructor
+from common.roles import make_instructor
 
 
 class Command(BaseCommand):

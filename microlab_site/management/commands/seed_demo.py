@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from microlab_site.roles import make_instructor
+from common.roles import make_instructor
 
 DEMO_ACCOUNTS = [("demo-instructor", True), ("demo-student", False)]
 DEMO_PASSWORD = "microlab-demo"

@@ -1,4 +1,4 @@
-"""runs/oplayout.py: every node of a token's graph placed, nothing overlapping, heads side by
+"""runs/opview/layout.py: every node of a token's graph placed, nothing overlapping, heads side by
 side, the residual stream down the middle."""
 
 import itertools
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from engine import GPT, GPTConfig, trace_token
-from runs.oplayout import layout
+from runs.opview.layout import layout
 
 
 def traced_nodes(n_head, n_layer=2, n_embd=16, position=9):

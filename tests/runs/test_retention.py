@@ -5,10 +5,10 @@ from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
 
-from packs_app import tasks
 from packs_app.models import Upload
-from packs_app.retention import purge_expired
+from runs import tasks
 from runs.models import Run
+from runs.retention import purge_expired
 
 pytestmark = pytest.mark.django_db
 OLD = timedelta(days=settings.LAB_RETENTION_DAYS + 1)
@@ -75,4 +75,4 @@ def test_periodic_task(student):
     assert tasks.purge_expired.delay is not None
     assert tasks.purge_expired() == {"runs": 0, "uploads": 1}
     schedule = settings.CELERY_BEAT_SCHEDULE["purge-expired-runs-and-uploads"]
-    assert schedule["task"] == tasks.purge_expired.name == "packs_app.tasks.purge_expired"
+    assert schedule["task"] == tasks.purge_expired.name == "runs.tasks.purge_expired"

@@ -1,5 +1,5 @@
 """Age limit for runs and uploads (settings.LAB_RETENTION_DAYS), enforced by
-`manage.py purge_expired` and the periodic Celery task `packs_app.tasks.purge_expired`."""
+`manage.py purge_expired` and the periodic Celery task `runs.tasks.purge_expired`."""
 
 import logging
 from datetime import timedelta
@@ -9,6 +9,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from packs_app.models import Upload
+from runs.models import Run
 
 log = logging.getLogger(__name__)
 
@@ -21,8 +22,6 @@ def cutoff(now=None, days=None):
 def purge_expired(now=None, days=None):
     """Delete finished runs created before the cutoff, then uploads last uploaded before it
     that no remaining run uses (a live run's upload is never touched). Returns counts."""
-    from runs.models import Run
-
     limit = cutoff(now, days)
     finished = [Run.Status.COMPLETED, Run.Status.FAILED, Run.Status.CANCELED]
     runs = Run.objects.filter(created_at__lt=limit, status__in=finished)

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from packs_app.retention import purge_expired
+from runs.retention import purge_expired
 
 
 class Command(BaseCommand):
