@@ -1,80 +1,58 @@
 """The panel's flags: why a run needs the instructor's attention, in plain words.
 
-This is the one place the panel asks about a run's health. Curve verdicts (diverged, not
-learning) come from the run page's diagnostics (`runs.diagnostics`, issue 12) when that
-module is present; until it lands, `curve_verdicts` below answers with the two checks the
-panel needs, so switching is this one function. Run states (waiting, worker lost, stalled)
-are read from the run row, which the diagnostics do not cover.
+The one place the panel asks about a run's health. Curve verdicts come from the run page's
+diagnostics (runs.diagnostics): a finished run shows the findings stored with it (so a
+diverged run stays marked); a running one is checked on its last SMOOTH_WINDOW losses, read
+for the whole class in one query (reading every step of thirty runs on each push would be
+too slow). Run states (worker quiet or lost, failed, no run yet) are read from the run row.
 
-A flag is (code, words): code is one of FLAG_CODES (the table's filter and the tests read
-it), words is what the instructor reads.
+A flag is (code, words): code is a diagnostics code or one of STATE_CODES (the table's
+filter and the tests read it); words are what the instructor reads.
 """
-
-import math
 
 from django.conf import settings
 from django.utils import timezone
 
-DIVERGED, NOT_LEARNING, STALLED, NOT_STARTED, FAILED = (
-    "diverged",
-    "not_learning",
-    "stalled",
-    "not_started",
-    "failed",
-)
-FLAG_CODES = (DIVERGED, NOT_LEARNING, STALLED, NOT_STARTED, FAILED)
-ATTENTION_CODES = FLAG_CODES  # what the "needs attention" filter keeps
+from runs import diagnostics
 
-# Provisional curve checks (replaced by runs.diagnostics once it lands):
-EARLY_STEPS = 50  # a verdict needs this many steps: "within about 50 steps"
-WINDOW = 10  # steps averaged: one document a step makes single losses noisy
-DIVERGED_FACTOR = 2.0  # smoothed loss above twice the uniform guess: the model got worse
-UNIFORM_MARGIN = 0.05  # within 5 % of the uniform guess after EARLY_STEPS: not learning
+STALLED, NOT_STARTED, FAILED = "stalled", "not_started", "failed"
+DIVERGED, NOT_LEARNING = "diverged", "not_learning"
+STATE_CODES = (STALLED, NOT_STARTED, FAILED)
+# the "needs attention" filter: the run blew up, stands still, or never started
+ATTENTION_CODES = (DIVERGED, NOT_LEARNING, *STATE_CODES)
+WINDOW = diagnostics.SMOOTH_WINDOW  # the losses read per running run
 
 
 def mean(values):
     return sum(values) / len(values) if values else None
 
 
-def curve_verdicts(recent, step, baseline):
-    """[(code, words)] for a run at `step` whose last losses (up to WINDOW of them, oldest
-    first) are `recent`, against the uniform-guess loss `baseline` = ln(vocabulary size)
-    (None: unknown).
+def words_of(finding):
+    """ "Diverged — Training blew up: its smoothed loss is …. Try a learning rate …" """
+    first = finding.explanation.split(". ")[0].rstrip(".")
+    return f"{finding.title} — {first}. {finding.what_to_try}"
 
-    diverged:     a NaN/inf loss, or the mean of the last WINDOW losses above
-                  DIVERGED_FACTOR · baseline (a uniform guess scores baseline; worse than
-                  twice that means the updates are too large).
-    not learning: after EARLY_STEPS steps, the mean of the last WINDOW losses still within
-                  UNIFORM_MARGIN of baseline (the model still guesses every character alike).
-    """
-    try:
-        from runs import diagnostics  # the run page's checks, when present
-    except ImportError:
-        diagnostics = None
-    if diagnostics is not None and hasattr(diagnostics, "panel_verdicts"):
-        return diagnostics.panel_verdicts(recent, step, baseline)
-    if any(loss is None or not math.isfinite(loss) for loss in recent):
-        return [(DIVERGED, "diverged: the loss became NaN or infinite")]
-    average = mean(recent)
-    if average is None or not baseline:
+
+def curve_verdicts(recent, step, vocab_size, num_steps):
+    """[(code, words)] of a running run at `step` whose last losses (up to WINDOW, oldest
+    first) are `recent`: runs.diagnostics' diverged and not_learning checks, which read
+    only the last SMOOTH_WINDOW losses and how many steps are done."""
+    if not vocab_size or not step:
         return []
-    if average > DIVERGED_FACTOR * baseline:
-        return [
-            (
-                DIVERGED,
-                f"diverged: loss {average:,.0f}, worse than a uniform guess "
-                f"({baseline:.2f}); try a smaller learning rate",
-            )
-        ]
-    if step >= EARLY_STEPS and abs(average - baseline) <= UNIFORM_MARGIN * baseline:
-        return [
-            (
-                NOT_LEARNING,
-                f"not learning: loss {average:.2f} after {step} steps is still the "
-                f"uniform guess ({baseline:.2f})",
-            )
-        ]
-    return []
+    finding = diagnostics.diverged(recent, vocab_size)
+    if finding is None and recent:
+        # not_learning counts the steps done as len(losses): pad to `step` with a value
+        # its mean of the last SMOOTH_WINDOW losses never reads
+        done = [recent[0]] * max(0, step - len(recent)) + list(recent)
+        finding = diagnostics.not_learning(done, vocab_size, num_steps)
+    return [(finding.code, words_of(finding))] if finding else []
+
+
+def finding_flags(run, recent):
+    """A finished run: its stored findings (every check); a running one: curve_verdicts."""
+    if run.is_finished and run.findings is not None:
+        return [(f.code, words_of(f)) for f in map(diagnostics.Finding.from_dict, run.findings)]
+    return curve_verdicts(recent, run.current_step, run.vocab_size, run.num_steps)
 
 
 def state_flags(run, *, now=None):
@@ -99,5 +77,5 @@ def state_flags(run, *, now=None):
 
 def flags_for(run, recent, *, now=None):
     """Every flag of `run` (a Run; `recent` its last stored step losses, oldest first).
-    Finished runs keep their curve flags: a diverged run stays marked."""
-    return state_flags(run, now=now) + curve_verdicts(recent, run.current_step, run.baseline_loss)
+    Finished runs keep their findings: a diverged run stays marked."""
+    return state_flags(run, now=now) + finding_flags(run, recent)

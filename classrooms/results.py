@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 
 from classrooms import flags
+from runs import diagnostics
 from runs.models import Kind, Run, RunEvent, step_loss
 
 RECENT_DURATIONS = 20  # finished runs whose training time estimates a queued run's wait
-EVAL_KIND = "eval"  # a run's validation-loss events, when its trainer stores them
 
 
 @dataclass
@@ -158,7 +158,7 @@ def table(classroom, student_rows):
     "not started" row for a student with none."""
     runs = [run for row in student_rows for run in row.runs]
     recent = recent_losses(runs)
-    evals = newest_data(runs, EVAL_KIND)
+    evals = newest_data(runs, Kind.EVAL)
     samples = newest_data(runs, Kind.SAMPLES)
     queue = queue_estimates() if any(r.status == Run.Status.QUEUED for r in runs) else {}
     out = []
@@ -174,11 +174,10 @@ def table(classroom, student_rows):
             continue
         for index, run in enumerate(row.runs):
             losses = recent.get(run.pk, [])
-            finite = [loss for loss in losses if loss is not None and math.isfinite(loss)]
             if run.final_loss is not None and not run.is_active:
                 smoothed = run.final_loss
             else:
-                smoothed = flags.mean(finite)
+                smoothed = diagnostics.smoothed(losses)  # the run page's smoothed loss
             evaluation = evals.get(run.pk) or {}
             place, wait = queue.get(run.pk, (None, None))
             out.append(
@@ -187,7 +186,7 @@ def table(classroom, student_rows):
                     row.colour,
                     run,
                     smoothed_loss=smoothed,
-                    validation_loss=evaluation.get("val_loss", evaluation.get("loss")),
+                    validation_loss=evaluation.get("val_loss"),
                     template_share=share_of(samples.get(run.pk)),
                     flags=flags.flags_for(run, losses),
                     private=run.classroom_id != classroom.pk,

@@ -3,6 +3,7 @@
 import numpy as np
 
 from .config import GPTConfig, validate_train_config
+from .evaluation import predictions
 from .model import GPT
 from .optim import Adam
 from .record import StepRecord
@@ -17,14 +18,15 @@ TRAJECTORY = ("n_embd", "n_head", "n_layer", "block_size", "num_steps", "learnin
 class Trainer:
     def __init__(self, docs, *, n_embd, n_head, n_layer, block_size, num_steps, learning_rate,
                  seed=0, top_k=5, sample_interval=100, sample_count=5, temperature=0.5,
-                 capture=True, dtype="float32"):
+                 capture=True, dtype="float32", held_out=()):
         validate_train_config(num_steps=num_steps, learning_rate=learning_rate, seed=seed,
                               top_k=top_k, sample_interval=sample_interval,
                               sample_count=sample_count, temperature=temperature)
         docs = list(docs)
         if not docs or not all(isinstance(d, str) for d in docs):
             raise ValueError("docs must be a non-empty list of strings")
-        self.vocab = Vocab.from_docs(docs)
+        self.held_out = list(held_out)  # never trained on, but in the vocabulary
+        self.vocab = Vocab.from_docs(docs + self.held_out)
         if self.vocab.size < 2:
             raise ValueError("docs must contain at least one character")
         self.config = GPTConfig(self.vocab.size, n_embd, n_head, n_layer, block_size, dtype)
@@ -81,7 +83,7 @@ class Trainer:
         record = StepRecord(self.step_count, float(loss.value), lr, self._norms(grad),
                             self._norms(update), doc_index)
         if self.capture:
-            self._capture(record, tape, tokens, loss.saved["probs"])
+            self._capture(record, tape, tokens)
         if self.sample_count and (self.step_count % self.sample_interval == 0 or self.done):
             record.samples = self.sample()
         return record
@@ -103,13 +105,10 @@ class Trainer:
         squares = {g: float(np.dot(flat[a:b], flat[a:b])) for g, (a, b) in groups}
         return {g: sq**0.5 for g, sq in squares.items()} | {"total": sum(squares.values()) ** 0.5}
 
-    def _capture(self, record, tape, tokens, probs):
+    def _capture(self, record, tape, tokens):
         # everything comes from the forward pass that was just done
-        record.tokens, record.targets = tokens[:-1], tokens[1:]
-        record.topk_ids = np.argsort(-probs, axis=-1, kind="stable")[:, : self.top_k]  # (T, k)
-        record.topk_probs = np.take_along_axis(probs, record.topk_ids, -1)
-        record.target_probs = probs[np.arange(len(record.targets)), record.targets]
-        record.attn_weights = np.stack([n.value for n in tape.find("attention weights")])
+        for name, value in predictions(tape, tokens, self.top_k).items():
+            setattr(record, name, value)
 
     def sample(self, count=None, temperature=None, rng=None):
         """Generate `count` documents, each up to block_size characters, stopping at BOS. The

@@ -15,6 +15,8 @@ from engine import LIMITS, GPTConfig, Vocab, check_limit, validate_train_config
 from packs_app.models import Upload
 from packs_app.sources import SourceError, resolve_source
 from runs.config import CONFIG_FIELDS, MODEL_FIELDS, TRAIN_FIELDS
+from runs.diagnostics import lines_cut_count
+from runs.evaluation import probe_error
 from runs.policy import run_policy_for
 
 LABELS = {
@@ -103,8 +105,25 @@ def config_errors(config, vocab_size=None):
     return errors
 
 
+def block_warning(doc_lengths, block_size):
+    """"block size 4 cuts 60 of 60 lines: …" when the block size cuts any line, else ""."""
+    count, cut = lines_cut_count(doc_lengths, block_size)
+    if not cut:
+        return ""
+    return (f"Block size {block_size} cuts {cut:,} of {count:,} lines: the model never sees "
+            f"their ends. The longest line needs {max(doc_lengths) + 1}.")
+
+
 class NewRunForm(forms.Form):
     pack = forms.ChoiceField(label="Train on")
+    probe_text = forms.CharField(
+        label="Probe line (optional)",
+        required=False,
+        strip=False,
+        max_length=200,
+        help_text="A line the run follows from its first step to its last, so you can watch "
+        "its predictions improve. Empty: a line held out of training, picked by the seed.",
+    )
 
     def __init__(self, user, *args, classroom=None, **kwargs):
         self.user = user
@@ -153,6 +172,11 @@ class NewRunForm(forms.Form):
             self.add_error(name, message)
         for name, message in self.policy.errors(pack, config, upload=upload).items():
             self.add_error(None if name == "__all__" else name, message)
+        probe = cleaned.get("probe_text") or ""
+        if probe.strip() and self.source is not None and "block_size" in config:
+            chars = Vocab.from_docs(self.source.documents).chars
+            if error := probe_error(probe, chars, config["block_size"]):
+                self.add_error("probe_text", error)
         return cleaned
 
     @staticmethod
@@ -162,8 +186,27 @@ class NewRunForm(forms.Form):
 
     @property
     def config(self):
-        """The validated run config (call after is_valid())."""
-        return self.policy.lock(self.config_from(self.cleaned_data))
+        """The validated run config (call after is_valid()), with the probe line if typed."""
+        config = self.policy.lock(self.config_from(self.cleaned_data))
+        probe = self.cleaned_data.get("probe_text") or ""
+        return {**config, "probe_text": probe} if probe.strip() else config
+
+    def block_warning(self):
+        """The form's warning about lines cut by the block size ("" when none are)."""
+        try:
+            block_size = int(self["block_size"].value())
+        except (TypeError, ValueError):
+            return ""
+        if self.source is None:
+            return ""
+        return block_warning([len(doc) for doc in self.source.documents], block_size)
+
+    def line_lengths(self):
+        """[[characters, how many lines]] of the chosen text, for the form's script."""
+        counts = {}
+        for doc in self.source.documents if self.source else ():
+            counts[len(doc)] = counts.get(len(doc), 0) + 1
+        return sorted(counts.items())
 
     @classmethod
     def initial_for(cls, user, ref, classroom=None):
@@ -185,3 +228,14 @@ class NewRunForm(forms.Form):
             return {}, None
         initial = policy.initial_config(source.recommended_config)
         return {"pack": source.ref, **initial}, source
+
+    @staticmethod
+    def prefill(initial, query, policy):
+        """`initial` with the config a link asks for (?learning_rate=0.001&…, as a
+        diagnostic's "what to try" link writes it), except the classroom's locked fields."""
+        asked = {
+            name: query[name]
+            for name in (*CONFIG_FIELDS, "probe_text")
+            if name in query and name not in policy.locked_fields
+        }
+        return {**initial, **asked}

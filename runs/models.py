@@ -27,6 +27,7 @@ class Kind(models.TextChoices):
     STARTED = "run.started"
     STEP = "step"
     SNAPSHOT = "snapshot"
+    EVAL = "eval"
     SAMPLES = "sample.generated"
     COMPLETED = "run.completed"
     FAILED = "run.failed"
@@ -149,6 +150,9 @@ class Run(models.Model):
     # who canceled, when it was not the owner ("Canceled by your instructor, …"); shown on the run
     canceled_by_note = models.CharField(max_length=200, blank=True, default="")
     last_seq = models.PositiveIntegerField(default=0, help_text="seq of the newest event")
+    findings = models.JSONField(
+        null=True, blank=True, help_text="runs.diagnostics findings, stored when the run ended."
+    )
 
     objects = RunQuerySet.as_manager()
 
@@ -178,8 +182,17 @@ class Run(models.Model):
 
     @property
     def baseline_loss(self):
-        """The random-guess loss ln(vocab_size), or None before the run started."""
+        """The uniform-guess loss ln(vocab_size), or None before the run started."""
         return math.log(self.vocab_size) if self.vocab_size else None
+
+    @property
+    def status_label(self):
+        """"Completed", or "Completed · diverged" when the run blew up (never a plain
+        green "Completed" for a run whose predictions mean nothing)."""
+        label = self.get_status_display()
+        if any(f.get("code") == "diverged" for f in self.findings or []):
+            return f"{label} · diverged"
+        return label
 
     @property
     def seed(self):
@@ -254,6 +267,45 @@ class Run(models.Model):
                     series[key].setdefault(group, []).append(value)
         return series
 
+    def eval_series(self):
+        """The stored evaluation points, ordered by step: {"step": [...], "val_loss": [...],
+        "probe_loss": [...], "dead_relu_share": [...]} (val_loss None: no held-out lines)."""
+        series = {"step": [], "val_loss": [], "probe_loss": [], "dead_relu_share": []}
+        rows = self.events.filter(kind=Kind.EVAL).order_by("step").values_list("step", "data")
+        for step, data in rows:
+            series["step"].append(step)
+            series["val_loss"].append(data.get("val_loss"))
+            series["probe_loss"].append(data.get("probe", {}).get("loss"))
+            series["dead_relu_share"].append(data.get("dead_relu_share"))
+        return series
+
+    def eval_steps(self):
+        """Sorted steps with a stored evaluation (validation loss and the probe line)."""
+        return sorted(self.events.filter(kind=Kind.EVAL).values_list("step", flat=True))
+
+    def evaluation(self, step):
+        """The stored evaluation at `step` ({"val_loss", "probe": {...}, ...}), or None."""
+        event = self.events.filter(kind=Kind.EVAL, step=step).only("data").first()
+        return event.data if event else None
+
+    def started_data(self):
+        """The run.started event's data ({} before it started); read once per instance."""
+        if getattr(self, "_started", None):
+            return self._started
+        event = self.events.filter(kind=Kind.STARTED).only("data").first()
+        self._started = event.data if event else {}
+        return self._started
+
+    def probe_attention(self, step):
+        """The probe line's attention stored with the snapshot at `step` (compact), or None."""
+        rows = self.events.filter(kind=Kind.SNAPSHOT, step=step)
+        return rows.values_list("data__probe_attn", flat=True).first()
+
+    def doc_lengths(self):
+        """The character count of every training document (from run.started)."""
+        pairs = self.started_data().get("line_lengths") or []
+        return [length for length, count in pairs for _ in range(count)]
+
     def snapshot_steps(self):
         """Sorted steps that have a stored snapshot."""
         steps = self.events.filter(kind=Kind.SNAPSHOT).values_list("step", flat=True)
@@ -274,14 +326,17 @@ class Run(models.Model):
         )
 
     def samples(self):
-        """Every generated sample, newest batch first:
-        [{"step": int, "text": str, "follows": bool | None}] (None: the pack has no template)."""
+        """Every generated sample, newest batch first: [{"step": int, "text": str, "follows":
+        bool | None, "copied": bool | None}] (follows None: the pack has no template; copied
+        None: a run from before copies were checked)."""
         out = []
         rows = self.events.filter(kind=Kind.SAMPLES).order_by("-seq").values_list("step", "data")
         for step, data in rows:
-            follows = data.get("follows") or [None] * len(data.get("texts", []))
-            for text, ok in zip(data.get("texts", []), follows, strict=False):
-                out.append({"step": step, "text": text, "follows": ok})
+            texts = data.get("texts", [])
+            follows = data.get("follows") or [None] * len(texts)
+            copied = data.get("copied") or [None] * len(texts)
+            for text, ok, copy in zip(texts, follows, copied, strict=False):
+                out.append({"step": step, "text": text, "follows": ok, "copied": copy})
         return out
 
     def params_at(self, step):
@@ -349,6 +404,7 @@ class Run(models.Model):
             payload["error"] = error
         if final_loss is not None:
             payload["final_loss"] = final_loss
+        findings = self.diagnose_now()
         try:
             with transaction.atomic():
                 locked = Run.objects.select_for_update().only("last_seq", "status").get(pk=self.pk)
@@ -358,6 +414,7 @@ class Run(models.Model):
                 step = payload.get("step")
                 RunEvent.objects.create(run_id=self.pk, seq=seq, kind=kind, step=step, data=payload)
                 fields = {"status": status, "finished_at": timezone.now(), "last_seq": seq}
+                fields["findings"] = findings
                 if error:
                     fields["error"] = error
                 if final_loss is not None:
@@ -370,6 +427,15 @@ class Run(models.Model):
         log.info(kind, extra={"run_id": self.pk, "user_id": self.owner_id, "error": error})
         self.wake()
         return True
+
+    def diagnose_now(self):
+        """runs.diagnostics findings of what is stored (as dicts), [] before it started."""
+        from runs.diagnostics import RunData, diagnose
+
+        self.refresh_from_db(fields=["vocab", "current_step", "config", "num_steps"])
+        if not self.vocab or not self.current_step:
+            return []
+        return [finding.to_dict() for finding in diagnose(RunData.from_run(self))]
 
     def request_cancel(self, by=None):
         """Cancel: a queued run ends now; a running one gets the flag its trainer reads at its
@@ -406,7 +472,9 @@ class RunEvent(models.Model):
 
     data by kind: run.queued {"config"}; run.started {"worker", "vocab_size"}; step: the
     engine's record.to_scalars() {"loss", "lr", "grad_norms": {group: v}, "update_norms"};
-    snapshot: record.to_snapshot(); sample.generated {"texts": [...], "follows": [bool|None],
+    snapshot: record.to_snapshot() plus "probe" (the probe line's, see runs.evaluation);
+    eval: {"val_loss", "probe": {...}, "dead_relu_share"} (runs.evaluation);
+    sample.generated {"texts": [...], "follows": [bool|None], "copied": [bool],
     "temperature"}; run.completed {"final_loss", "step"}; run.failed {"error", "step"};
     run.canceled {"step"}."""
 

@@ -9,7 +9,6 @@ turn the stored snapshot dicts (engine.StepRecord.to_snapshot()) into what the t
 shows: characters instead of ids, hits and misses, top-k bars, and compact attention data.
 """
 
-import base64
 import json
 import time
 
@@ -23,8 +22,20 @@ from django.views.decorators.http import require_GET
 from django_htmx.http import replace_url
 
 from engine.record import rounded
+from runs.evaluation import compact_attention
 from runs.models import TERMINAL_KINDS, Kind, Run, RunEvent
 from runs.permissions import can_cancel
+from runs.probe_view import (
+    LINE,
+    PROBE,
+    diagnostics_context,
+    has_probe,
+    learning_context,
+    nearest_before,
+    probe_snapshot,
+    run_telling_position,
+    scrub_steps,
+)
 
 # How whitespace shows in the token strip, the top-k bars and the heatmap labels; BOS is
 # spelled out (the engine's "␂" is missing from many fonts).
@@ -47,12 +58,14 @@ def visible_run(request, run_id):
 @require_GET
 def run_detail(request, run_id):
     """The whole page. `?step=N` pins the snapshot panels to step N (else they follow the
-    newest snapshot); `?pos=P` selects a token position."""
+    newest step); `?pos=P` selects a token position; `?view=line` shows the step's own
+    training line instead of the probe line."""
     run = visible_run(request, run_id)
     step, pos = query_int(request, "step"), query_int(request, "pos")
+    view = query_view(request)
     context = {
         **page_context(run),
-        **snapshot_context(run, step=step, pos=pos, following=step is None),
+        **snapshot_context(run, step=step, pos=pos, following=step is None, view=view),
         "can_cancel": can_cancel(request.user, run) and run.is_active,
     }
     return render(request, "runs/detail.html", context)
@@ -65,19 +78,22 @@ def snapshot_fragment(request, run_id):
     `?i=` (an index into the snapshot steps, from the range input) or `?step=`. Without
     either it returns to following the newest snapshot, and the scrubber comes along."""
     run = visible_run(request, run_id)
-    steps = run.snapshot_steps()
+    view = query_view(request)
     step = query_int(request, "step")
     index = query_int(request, "i")
-    if index is not None and steps:
-        step = steps[min(max(index, 0), len(steps) - 1)]
+    if index is not None:
+        steps = scrub_steps(run, resolved_view(run, view))
+        if steps:
+            step = steps[min(max(index, 0), len(steps) - 1)]
     following = step is None
     pos = query_int(request, "pos")  # the page keeps the selected position while scrubbing
-    context = snapshot_context(run, step=step, pos=pos, following=following)
+    context = snapshot_context(run, step=step, pos=pos, following=following, view=view)
     html = render_to_string("runs/detail.html#snapshot", context, request)
-    if following:
+    if following or request.GET.get("scrubber") == "1":
         html += render_to_string("runs/detail.html#scrubber", {**context, "oob": True}, request)
     kept_pos = None if pos is None else context["pos"]
-    return replace_url(HttpResponse(html), page_url(run, context["step"], kept_pos, following))
+    url = page_url(run, context["step"], kept_pos, following, context["view"])
+    return replace_url(HttpResponse(html), url)
 
 
 @login_required
@@ -86,12 +102,23 @@ def token_fragment(request, run_id, step, pos):
     """The token strip with position `pos` selected and its top-k bars (`?live=1` when the
     page follows the newest snapshot, so the address keeps following)."""
     run = visible_run(request, run_id)
-    if step not in run.snapshot_steps():
-        raise Http404("no snapshot at this step")
+    view = resolved_view(run, query_view(request))
+    if step not in scrub_steps(run, view):
+        raise Http404("nothing stored at this step")
     following = request.GET.get("live") == "1"
-    context = snapshot_context(run, step=step, pos=pos, following=following)
+    context = snapshot_context(run, step=step, pos=pos, following=following, view=view)
     response = render(request, "runs/detail.html#tokens", context)
-    return replace_url(response, page_url(run, step, context["pos"], following))
+    return replace_url(response, page_url(run, step, context["pos"], following, view))
+
+
+def query_view(request):
+    """?view=line: the step's own training line; anything else: the probe line."""
+    return LINE if request.GET.get("view") == LINE else None
+
+
+def resolved_view(run, view):
+    """The probe line unless asked otherwise (or the run is from before probes)."""
+    return view or (PROBE if has_probe(run) else LINE)
 
 
 def query_int(request, name):
@@ -101,8 +128,8 @@ def query_int(request, name):
         return None
 
 
-def page_url(run, step, pos, following):
-    query = []
+def page_url(run, step, pos, following, view=None):
+    query = [f"view={LINE}"] if view == LINE else []
     if not following and step is not None:
         query.append(f"step={step}")
     if pos is not None:
@@ -133,12 +160,21 @@ def render_live(run, since=None):
     else:
         window = RunEvent.objects.filter(run=run, seq__gt=since, seq__lte=run.last_seq)
         changed = set(window.exclude(kind=Kind.STEP).order_by().values_list("kind", flat=True))
+    ended = changed.intersection(TERMINAL_KINDS)
+    if since is None or Kind.EVAL in changed or ended:
+        context.update(learning_context(run))
+        for name in ("learning", "snapshots_note"):
+            parts.append(render_to_string(f"runs/detail.html#{name}", context))
+    if since is None or Kind.SNAPSHOT in changed or ended:  # reads every step: not too often
+        context.update(diagnostics_context(run))
+        parts.append(render_to_string("runs/detail.html#diagnostics", context))
+    if since is not None:
         delta = run.step_series(after_seq=since, upto_seq=run.last_seq)
         if delta["step"]:
             context["series_json"] = series_json(delta)
             parts.append(render_to_string("runs/detail.html#series_delta", context))
     # a new snapshot, or the end of the run ("Following live" becomes "Last snapshot")
-    if Kind.SNAPSHOT in changed or changed.intersection(TERMINAL_KINDS):
+    if changed.intersection({Kind.SNAPSHOT, Kind.EVAL, *TERMINAL_KINDS}):
         context.update(snapshot_context(run, following=True))
         parts.append(render_to_string("runs/detail.html#scrubber", context))
         parts.append(render_to_string("runs/detail.html#snapshot", context))
@@ -167,6 +203,8 @@ def page_context(run):
         **status_context(run),
         **series_context(run),
         **samples_context(run),
+        **learning_context(run),
+        **diagnostics_context(run),
     }
 
 
@@ -226,14 +264,18 @@ def samples_context(run, upto_step=None, steps=None):
 def newest_batch(run, samples):
     """The headline of the newest batch in `samples` (run.samples(), newest first):
     follow_count of sample_count follow the template (samples of a pack without one do
-    not count: 0 of 0), and correct_count of them are also right (None where the pack has
-    no such check, or there is nothing to count)."""
+    not count: 0 of 0), correct_count of them are also right (None where the pack has
+    no such check, or there is nothing to count), and copied_count of the batch_count
+    samples copy a training line verbatim (None for runs from before copies were checked)."""
     batch = [s for s in samples if s["step"] == samples[0]["step"]] if samples else []
     follows = [s["follows"] for s in batch if s["follows"] is not None]
+    copied = [s["copied"] for s in batch if s.get("copied") is not None]
     return {
         "follow_count": sum(follows),
         "sample_count": len(follows),
         "correct_count": correct_count(run, [s["text"] for s in batch]) if follows else None,
+        "batch_count": len(batch),
+        "copied_count": sum(copied) if copied else None,
     }
 
 
@@ -249,11 +291,15 @@ def correct_count(run, texts):
     return sum(spec.is_valid_line(text) for text in texts)
 
 
-def snapshot_context(run, step=None, pos=None, following=True):
-    """The token strip, top-k and attention of the snapshot at `step` (the newest stored
-    snapshot when None; an unstored step shows the nearest stored one before it)."""
-    steps = run.snapshot_steps()
-    context = {"run": run, "snapshot_steps": steps, "following": following, "snapshot": None}
+def snapshot_context(run, step=None, pos=None, following=True, view=None):
+    """The token strip, top-k and attention at `step` (the newest stored when None; an
+    unstored step shows the nearest stored one before it), of the probe line (`view` None
+    or PROBE, when the run has one) or of the step's own training line (LINE, at the
+    nearest snapshot)."""
+    view = resolved_view(run, view)
+    steps = scrub_steps(run, view)
+    context = {"run": run, "snapshot_steps": steps, "following": following,
+               "snapshot": None, "view": view, "has_probe": view == PROBE}
     if not steps:
         return {**context, "step": None, "step_index": 0, "pos": None}
     if step is None:
@@ -261,7 +307,14 @@ def snapshot_context(run, step=None, pos=None, following=True):
     else:
         index = max(0, int(np.searchsorted(steps, step, side="right")) - 1)
     step = steps[index]
-    snapshot = run.snapshot(step)
+    snapshots = run.snapshot_steps() if view == PROBE else steps
+    if view == PROBE:
+        snapshot = probe_snapshot(run, step, snapshots)
+        line_step = nearest_before(snapshots or [None], step)
+    else:
+        line_step = nearest_before(snapshots, step)
+        snapshot = run.snapshot(line_step)
+        context["has_probe"] = has_probe(run)
     labels = token_labels(run)
     bos = len(labels) - 1
     tokens = [
@@ -278,20 +331,26 @@ def snapshot_context(run, step=None, pos=None, following=True):
             zip(snapshot["tokens"], snapshot["targets"], strict=True)
         )
     ]
+    if pos is None and view == PROBE:
+        pos = run_telling_position(run)
     pos = 0 if pos is None else min(max(pos, 0), len(tokens) - 1)
+    attention = snapshot.get("attn_weights")
     return {
         **context,
         "step": step,
         "step_index": index,
+        "line_step": line_step,
+        "attn_step": snapshot.get("attn_step", line_step),
         "snapshot": snapshot,
         "tokens": tokens,
         "hits": sum(t["hit"] for t in tokens),
         "pos": pos,
         "selected": tokens[pos],
         "topk": topk_bars(snapshot, pos, labels),
-        "inspect_url": reverse("runs:opview", args=[run.id, step, pos]),
+        "inspect_url": reverse("runs:opview", args=[run.id, line_step, pos])
+        if view == LINE else None,
         "chars_json": json.dumps([t["text"] for t in tokens], ensure_ascii=False),
-        "heads": attention_heads(snapshot["attn_weights"]),
+        "heads": attention_heads(attention) if attention is not None else [],
     }
 
 
@@ -325,22 +384,14 @@ def topk_bars(snapshot, pos, labels):
 
 def attention_heads(attn_weights):
     """One entry per layer and head: the causal (lower-triangle) weights of its T×T map,
-    row by row, as base64 bytes (weight × 255). A heatmap needs no more precision, and a
-    max-size snapshot (2 layers × 8 heads × 64²) stays ~45 KB instead of ~400 KB of JSON."""
-    weights = np.asarray(attn_weights, dtype=np.float32)  # (n_layer, n_head, T, T)
-    if weights.ndim != 4 or weights.shape[-1] == 0:
-        return []
-    rows, cols = np.tril_indices(weights.shape[-1])
-    quantized = np.rint(np.clip(weights[..., rows, cols], 0, 1) * 255).astype(np.uint8)
-    return [
-        {
-            "layer": layer,
-            "head": head,
-            "data": base64.b64encode(quantized[layer, head].tobytes()).decode(),
-        }
-        for layer in range(weights.shape[0])
-        for head in range(weights.shape[1])
-    ]
+    row by row, as base64 bytes (weight × 255), from a stored snapshot's attention (compact,
+    see runs.evaluation.compact_attention, or the full nested lists of older runs)."""
+    if not isinstance(attn_weights, dict):
+        if np.asarray(attn_weights).ndim != 4 or np.asarray(attn_weights).shape[-1] == 0:
+            return []
+        attn_weights = compact_attention(attn_weights)
+    return [{"layer": layer, "head": head, "data": data}
+            for layer, head, data in attn_weights["heads"]]
 
 
 def format_duration(seconds):

@@ -15,8 +15,8 @@ import time
 import numpy as np
 from django.utils import timezone
 
-from engine import Trainer
 from runs.config import CONFIG_FIELDS
+from runs.evaluation import Evaluator, compact_attention, eval_schedule
 from runs.models import Kind, Run, RunCheckpoint
 
 log = logging.getLogger(__name__)
@@ -55,10 +55,12 @@ def snapshot_schedule(num_steps, interval):
 
 
 def default_snapshot_interval(trainer):
-    """Spread as many snapshots as fit SNAPSHOT_BUDGET_BYTES over the run (4 to 20)."""
+    """Spread as many snapshots as fit SNAPSHOT_BUDGET_BYTES over the run (4 to 20). Each
+    keeps the parameters (4 bytes each) and two attention maps (the step's line and the
+    probe's; a byte per causal weight, ~1.4 as base64 JSON)."""
     c = trainer.config
-    attention_values = c.n_layer * c.n_head * c.block_size * c.block_size
-    per_snapshot = 4 * trainer.model.flat.size + 4 * attention_values
+    attention_values = c.n_layer * c.n_head * c.block_size * (c.block_size + 1) // 2
+    per_snapshot = 4 * trainer.model.flat.size + 3 * attention_values
     low, high = SNAPSHOT_COUNT_RANGE
     count = max(low, min(high, SNAPSHOT_BUDGET_BYTES // per_snapshot))
     return max(1, math.ceil(trainer.num_steps / (count - 1)))
@@ -118,11 +120,14 @@ def train_run(run_id, worker_name=None):
     try:
         session.train()
     except RunCanceled:
+        session.snapshot_where_stopped()
         finish(run, Kind.CANCELED, data={"step": session.step})
     except RunEnded as ended:
         log.warning("run ended while training", extra={"run_id": run_id, "status": str(ended)})
     except BaseException as exc:
         log.exception("run failed", extra={"run_id": run_id})
+        if isinstance(exc, Exception):
+            session.snapshot_where_stopped()
         finish(run, Kind.FAILED, error=readable_reason(exc), data={"step": session.step})
         if not isinstance(exc, Exception):
             raise  # KeyboardInterrupt, SystemExit: record the failure, then let it through
@@ -139,6 +144,7 @@ class TrainingSession:
         self.events, self.checkpoints = [], []
         self.last_flush = 0.0
         self.losses = []
+        self.evaluator, self.snapshot_steps = None, set()
 
     def train(self):
         from packs_app.sources import follows_template, resolve_source
@@ -146,15 +152,24 @@ class TrainingSession:
         run = self.run
         source = resolve_source(run.source_ref, run.owner, include_disabled=True)
         config = run.config
-        trainer = Trainer(source.documents, **engine_settings(config), capture=False)
+        evaluator = self.evaluator = Evaluator(
+            source.documents, {**engine_settings(config), "capture": False},
+            config.get("probe_text", ""),
+        )
+        trainer = evaluator.trainer
         interval = config.get("snapshot_interval") or default_snapshot_interval(trainer)
         snapshot_steps = set(snapshot_schedule(trainer.num_steps, interval))
+        self.snapshot_steps = snapshot_steps
+        eval_steps = set(eval_schedule(trainer.num_steps, snapshot_steps))
         pattern = source.adherence_pattern or ""
         started = {
             "worker": self.worker_name,
             "vocab_size": trainer.vocab.size,
             "num_params": int(trainer.model.flat.size),
             "snapshot_steps": sorted(snapshot_steps),
+            "snapshot_interval_set": bool(config.get("snapshot_interval")),
+            "eval_steps": sorted(eval_steps),
+            **evaluator.about(),
         }
         self.events.append((Kind.STARTED, 0, started))
         self.flush(vocab=trainer.vocab.chars, num_steps=trainer.num_steps)
@@ -162,6 +177,9 @@ class TrainingSession:
         while not trainer.done:
             upcoming = trainer.step_count + 1
             snapshot = upcoming in snapshot_steps
+            if upcoming in eval_steps:  # with the parameters this step's forward pass uses
+                evaluation, probe_attention = evaluator.evaluate()
+                self.events.append((Kind.EVAL, upcoming, evaluation))
             if snapshot:  # the parameters this step's forward pass uses
                 before = {name: p.copy() for name, p in trainer.model.params.items()}
             trainer.capture = snapshot
@@ -170,11 +188,7 @@ class TrainingSession:
             self.losses.append(record.loss)
             self.events.append((Kind.STEP, record.step, step_scalars(record)))
             if snapshot:
-                data = record.to_snapshot()
-                data["param_update_norms"] = update_norms(before, trainer.model.params)
-                self.events.append((Kind.SNAPSHOT, record.step, data))
-                blob = RunCheckpoint.pack_params(before)
-                self.checkpoints.append(RunCheckpoint(step=record.step, blob=blob))
+                self.add_snapshot(record, before, trainer, probe_attention)
             if record.samples is not None:
                 follows = [
                     follows_template(pattern, text) if pattern else None for text in record.samples
@@ -186,6 +200,7 @@ class TrainingSession:
                         {
                             "texts": record.samples,
                             "follows": follows,
+                            "copied": evaluator.copied(record.samples),
                             "temperature": trainer.temperature,
                         },
                     )
@@ -198,6 +213,41 @@ class TrainingSession:
         window = self.losses[-FINAL_LOSS_WINDOW:]
         final_loss = sum(window) / len(window)
         finish(self.run, Kind.COMPLETED, final_loss=final_loss, data={"step": self.step})
+
+    def add_snapshot(self, record, before, trainer, probe_attention):
+        """Buffer the snapshot of `record` (a captured step) and the parameters its forward
+        pass used (`before`), with the probe line's attention at that step."""
+        data = record.to_snapshot()
+        data["param_update_norms"] = update_norms(before, trainer.model.params)
+        data["attn_weights"] = compact_attention(record.attn_weights)
+        data["probe_attn"] = compact_attention(probe_attention)
+        self.events.append((Kind.SNAPSHOT, record.step, data))
+        blob = RunCheckpoint.pack_params(before)
+        self.checkpoints.append(RunCheckpoint(step=record.step, blob=blob))
+
+    def snapshot_where_stopped(self):
+        """A canceled or failed run keeps a snapshot (and an evaluation) of the step where
+        it stopped: recomputed by replaying a fresh trainer to the step before it (training
+        is deterministic), then capturing that step. Best effort: it never hides why the
+        run stopped."""
+        step, first = self.step, self.evaluator
+        if not step or first is None or step in self.snapshot_steps:
+            return
+        try:
+            evaluator = Evaluator(first.documents, first.settings, first.asked_probe)
+            trainer = evaluator.trainer
+            trainer.replay(step - 1)
+            evaluation, probe_attention = evaluator.evaluate()
+            before = {name: p.copy() for name, p in trainer.model.params.items()}
+            trainer.capture, trainer.sample_count = True, 0
+            record = trainer.step()
+            self.events = [(Kind.EVAL, step, evaluation)]
+            self.add_snapshot(record, before, trainer, probe_attention)
+            self.run.append_events(self.events, self.checkpoints)
+        except Exception:
+            log.warning("no snapshot where the run stopped", extra={"run_id": self.run.pk},
+                        exc_info=True)
+        self.events, self.checkpoints = [], []
 
     def flush(self, **run_fields):
         """Store the buffered events and checkpoints, beat the heartbeat, wake the viewers;

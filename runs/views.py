@@ -15,6 +15,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from common.classroom_hooks import classrooms
 from packs_app.sources import UPLOAD_PREFIX, SourceError, resolve_source
 from runs.config import CONFIG_FIELDS
+from runs.diagnostics import findings_for
 from runs.forms import NewRunForm
 from runs.models import ActiveRunLimit, Kind, Run, step_loss
 from runs.permissions import can_cancel, can_view
@@ -69,6 +70,9 @@ def new_run(request):
         ref = request.GET.get("pack", "").strip()
         initial, source = NewRunForm.initial_for(request.user, ref, classroom)
         form = NewRunForm(request.user, initial=initial, classroom=classroom)
+        if source is not None:
+            form.initial = form.prefill(initial, request.GET, form.policy)
+            form.source = source
         unavailable = unavailable_notice(request.user, ref, source, classroom)
     context = {
         "form": form,
@@ -78,6 +82,8 @@ def new_run(request):
         # outside a classroom, the student's classrooms (where a lesson's rules apply)
         "my_classrooms": [] if classroom else classrooms().of_member(request.user),
         "config_fields": [form[name] for name in CONFIG_FIELDS],
+        "block_warning": form.block_warning(),
+        "line_lengths": json.dumps(form.line_lengths()),
         "active_runs": Run.objects.filter(owner=request.user).active().count(),
         "max_active": form.policy.max_active_runs,
     }
@@ -143,6 +149,7 @@ def run_list(request):
     page = Paginator(runs, 25).get_page(request.GET.get("page"))
     for run in page:
         run.sparkline = sparkline_points(smoothed_losses(run), run.num_steps)
+        run.finding_list = findings_for(run)
     return render(
         request,
         "runs/list.html",
@@ -173,9 +180,20 @@ def cancel_run(request, run_id):
     return redirect("runs:detail", run_id=run.pk)
 
 
+def validation_points(run):
+    """[{"step", "val_loss", "probe_loss", "dead_relu_share"}] of every evaluation point."""
+    series = run.eval_series()
+    names = ("val_loss", "probe_loss", "dead_relu_share")
+    return [
+        {"step": step, **{name: series[name][i] for name in names}}
+        for i, step in enumerate(series["step"])
+    ]
+
+
 @login_required
 def export_json(request, run_id):
-    """Config, every step's scalars and the samples, as a JSON download."""
+    """Config, every step's scalars, the validation points, the probe line, the findings
+    and the samples, as a JSON download."""
     run = viewable_run(request, run_id)
     steps = [
         {"step": step, **{k: v for k, v in data.items() if k != "step"}}
@@ -203,6 +221,9 @@ def export_json(request, run_id):
         },
         "config": run.config,
         "steps": steps,
+        "validation": validation_points(run),
+        "probe": run.started_data().get("probe"),
+        "findings": [finding.to_dict() for finding in findings_for(run)],
         "samples": list(reversed(run.samples())),
     }
     response = HttpResponse(

@@ -121,7 +121,8 @@
     return tip;
   }
 
-  // What one cell says, in words: "e (3) → h (1): 42.0%".
+  // What one cell says, in words: "e (3) → h (1): 42%" (whole percents: the weights are
+  // stored as bytes, 1/255 apart).
   function describe(canvas, row, col) {
     const size = LabData.number(canvas, "size") || 0;
     const data = source(canvas);
@@ -131,7 +132,7 @@
     const looked = (chars[col] || "") + " (" + col + ")";
     return col > row
       ? looking + " cannot look ahead at " + looked
-      : looking + " → " + looked + ": " + (100 * weights(data)[row * size + col]).toFixed(1) + "%";
+      : looking + " → " + looked + ": " + Math.round(100 * weights(data)[row * size + col]) + "%";
   }
 
   function showTip(text, pageX, pageY) {

@@ -6,6 +6,9 @@
 
   // Dense by step: index step - 1. A delta that repeats steps just overwrites them.
   const series = { step: [], loss: [], lr: [], grad_norms: {}, update_norms: {} };
+  // the evaluation points (validation loss, the probe's loss per position), replaced whole
+  let evals = { step: [], val_loss: [] };
+  let heatmap = { steps: [], losses: [], chars: [] };
   const drawers = [];
   const ingested = new WeakSet();
   let frame = null;
@@ -71,6 +74,12 @@
       ingested.add(full);
       reset(json(full, "series", null));
     }
+    const learning = document.getElementById("run-evals");
+    if (learning && !ingested.has(learning)) {
+      ingested.add(learning);
+      evals = json(learning, "evals", evals);
+      heatmap = json(learning, "heatmap", heatmap);
+    }
     const delta = document.getElementById("run-series-delta");
     if (delta && !ingested.has(delta)) {
       ingested.add(delta);
@@ -124,6 +133,11 @@
 
   window.LabData = {
     series: series,
+    evals: function () { return evals; },
+    heatmap: function () { return heatmap; },
+    // Replay: draw the curves only up to this step (null: everything stored).
+    upto: null,
+    redraw: schedule,
     json: json,
     number: number,
     css: css,

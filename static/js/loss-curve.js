@@ -1,5 +1,6 @@
-// The loss curve: every step's loss (faint), its running average, and the random-guess
-// baseline ln(vocab size) (from the status line's data), over the whole run's steps.
+// The loss curve: every step's training loss (faint), its running average, the validation
+// loss at the evaluation points, and the uniform-guess line ln(vocab size) (from the status
+// line's data), over the whole run's steps; during a replay only up to the replayed step.
 (function () {
   "use strict";
 
@@ -17,14 +18,17 @@
   LabData.onDraw(function () {
     const canvas = document.getElementById("loss-canvas");
     if (!canvas) return;
-    const loss = LabData.series.loss;
+    const upto = LabData.upto;
+    const loss = upto === null ? LabData.series.loss : LabData.series.loss.slice(0, upto);
+    const evals = LabData.evals();
+    const shown = evals.step.filter(function (s) { return upto === null || s <= upto; }).length;
     const status = document.getElementById("run-status"); // pushed: known once the run starts
     const baseline = LabData.number(status, "baseline");
     const vocabSize = LabData.number(status, "vocab-size");
     const accent = LabData.css("--accent") || "#2f6fdb";
     const guides = baseline === null ? [] : [{
       y: baseline,
-      label: "random guess: ln " + vocabSize + " = " + baseline.toFixed(2),
+      label: "uniform guess: ln " + vocabSize + " = " + baseline.toFixed(2),
       color: LabData.css("--warn") || "#b7791f",
     }];
     const points = LabChart.draw(canvas, {
@@ -33,6 +37,8 @@
       lines: [
         { values: loss, color: accent, width: 1, alpha: 0.35 },
         { values: runningAverage(loss, 0.95), color: accent, width: 2.2 },
+        { values: evals.val_loss.slice(0, shown), steps: evals.step.slice(0, shown),
+          color: LabData.css("--val") || "#d9480f", width: 2, dash: [2, 3] },
       ],
       guides: guides,
       empty: "waiting for the first step…",

@@ -41,7 +41,10 @@
   // Scrubbing and "follow live" keep the selected position.
   document.addEventListener("htmx:configRequest", function (event) {
     const pos = selectedPos();
-    if (pos !== null && event.detail.path.endsWith("/snapshot/")) event.detail.parameters.pos = pos;
+    if (!event.detail.path.endsWith("/snapshot/")) return;
+    if (pos !== null) event.detail.parameters.pos = pos;
+    const view = document.getElementById("run-snapshot-view");
+    if (view && view.getAttribute("data-view") === "line") event.detail.parameters.view = "line";
   });
 
   // New samples are pushed on top of the list; keep it as long as the server renders it.

@@ -89,7 +89,7 @@ def test_a_lesson_with_a_diverged_run_stays_readable(new_page, lab_server):
     teacher.wait_for_function("document.querySelector('#overlay canvas').dataset.clipped === '1'")
     assert float(chart.get_attribute("data-ymax")) < 10  # not stretched to 600,000
     ed_row = teacher.locator("#roster tr[data-student='ed']")
-    assert "diverged" in ed_row.inner_text() and ed_row.get_attribute("data-attention") == "1"
+    assert "Diverged" in ed_row.inner_text() and ed_row.get_attribute("data-attention") == "1"
     assert "private" in teacher.locator("#roster tr[data-student='di']").inner_text()
     screenshot(teacher, "instructor-panel-1440")
 

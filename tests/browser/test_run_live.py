@@ -92,7 +92,7 @@ def test_watch_a_run_learn_scrub_back_and_see_it_complete(page, new_page, lab_se
     for key in ("ArrowDown", "ArrowDown", "ArrowRight"):
         page.keyboard.press(key)
     readout = page.locator(".attention-cell-readout").inner_text()
-    assert re.fullmatch(r".+ \(2\) → .+ \(1\): \d+\.\d%", readout), readout
+    assert re.fullmatch(r".+ \(2\) → .+ \(1\): \d+%", readout), readout
     screenshot(page, "run-live-scrubbed")
     if pinned["status"] == "running" and pinned["step"] < NUM_STEPS:  # (unless nearly done)
         page.wait_for_function(  # pushes go on: the counter moves, or the run ends

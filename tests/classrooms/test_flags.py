@@ -1,4 +1,5 @@
-"""The panel's flags (classrooms/flags.py), on hand-built curves and run states."""
+"""The panel's flags (classrooms/flags.py): the run page's diagnostics on the last losses
+of a running run, the findings stored with a finished one, and the run's state."""
 
 import math
 import random
@@ -8,10 +9,11 @@ import pytest
 from django.utils import timezone
 
 from classrooms import flags
-from runs.models import Run
+from runs import diagnostics
+from runs.models import Kind, Run
 from tests.classrooms.conftest import make_run
 
-BASELINE = math.log(30)  # 30 characters + BOS, roughly: a uniform guess scores ln V
+VOCAB = 30  # a uniform guess scores ln 30 = 3.40
 
 
 def codes(verdicts):
@@ -19,35 +21,40 @@ def codes(verdicts):
 
 
 def test_a_run_at_six_hundred_thousand_is_diverged_even_while_its_loss_falls():
-    falling_from_huge = [6e5 - 1000 * i for i in range(10)]
-    verdicts = flags.curve_verdicts(falling_from_huge, 120, BASELINE)
+    falling_from_huge = [6e5 - 1000 * i for i in range(20)]
+    verdicts = flags.curve_verdicts(falling_from_huge, 120, VOCAB, 1000)
     assert codes(verdicts) == [flags.DIVERGED]
-    assert "rising" not in verdicts[0][1] and "smaller learning rate" in verdicts[0][1]
+    assert "rising" not in verdicts[0][1] and "ten times smaller" in verdicts[0][1]
 
 
-def test_the_issue_case_loss_99419_by_step_120_is_flagged():
-    assert codes(flags.curve_verdicts([99_419.0] * 10, 120, BASELINE)) == [flags.DIVERGED]
+def test_the_issue_case_loss_99419_by_step_120_is_flagged_and_early():
+    assert codes(flags.curve_verdicts([99_419.0] * 20, 120, VOCAB, 1000)) == [flags.DIVERGED]
+    assert codes(flags.curve_verdicts([3.0] * 5 + [9e4] * 10, 15, VOCAB, 1000)) == ["diverged"]
 
 
 def test_nan_or_inf_is_diverged():
-    assert codes(flags.curve_verdicts([2.0, None], 5, BASELINE)) == [flags.DIVERGED]
-    assert codes(flags.curve_verdicts([2.0, math.inf], 5, BASELINE)) == [flags.DIVERGED]
+    assert codes(flags.curve_verdicts([2.0, None], 5, VOCAB, 100)) == [flags.DIVERGED]
+    assert codes(flags.curve_verdicts([2.0, math.inf], 5, VOCAB, 100)) == [flags.DIVERGED]
 
 
-def test_stuck_at_the_uniform_guess_is_not_learning_after_fifty_steps():
-    stuck = [BASELINE * 1.01] * 10
-    assert flags.curve_verdicts(stuck, flags.EARLY_STEPS - 1, BASELINE) == []
-    verdict = flags.curve_verdicts(stuck, flags.EARLY_STEPS, BASELINE)
-    assert codes(verdict) == [flags.NOT_LEARNING] and "uniform guess" in verdict[0][1]
+def test_stuck_at_the_uniform_guess_is_not_learning_as_the_diagnostics_say():
+    stuck = [math.log(VOCAB) * 1.01] * 20
+    assert flags.curve_verdicts(stuck, 99, VOCAB, 150) == []
+    verdict = flags.curve_verdicts(stuck, 100, VOCAB, 150)
+    assert codes(verdict) == [flags.NOT_LEARNING]
+    # the same verdict as the run page's, on the whole curve
+    whole = diagnostics.not_learning([3.0] * 80 + stuck, VOCAB, 150)
+    assert whole is not None and whole.code == verdict[0][0]
 
 
 def test_a_learning_run_is_not_flagged_through_its_noise():
     rng = random.Random(3)
-    for step in range(1, 1200, 7):  # as the panel sees it, push by push
-        trend = 0.6 + (BASELINE - 0.6) * math.exp(-step / 120)
-        recent = [trend * rng.uniform(0.65, 1.35) for _ in range(10)]
-        if step >= flags.EARLY_STEPS and trend < BASELINE * 0.9:
-            assert flags.curve_verdicts(recent, step, BASELINE) == [], step
+    baseline = math.log(VOCAB)
+    for step in range(20, 1200, 7):  # as the panel sees it, push by push
+        trend = 0.6 + (baseline - 0.6) * math.exp(-step / 120)
+        recent = [trend * rng.uniform(0.65, 1.35) for _ in range(20)]
+        if trend < baseline * 0.8:
+            assert flags.curve_verdicts(recent, step, VOCAB, 1200) == [], step
 
 
 @pytest.mark.django_db
@@ -66,8 +73,9 @@ def test_state_flags_say_why(student, settings):
 
 
 @pytest.mark.django_db
-def test_a_finished_diverged_run_keeps_its_flag(student):
+def test_a_finished_diverged_run_keeps_its_stored_findings(student):
     run = make_run(student, losses=[5e5] * 30)
-    Run.objects.filter(pk=run.pk).update(status=Run.Status.COMPLETED, final_loss=5e5)
+    assert run.finish(Kind.COMPLETED, final_loss=5e5)
     run.refresh_from_db()
-    assert codes(flags.flags_for(run, [5e5] * 10)) == [flags.DIVERGED]
+    assert [f["code"] for f in run.findings] == ["diverged"]
+    assert codes(flags.flags_for(run, [])) == [flags.DIVERGED]  # no losses read again

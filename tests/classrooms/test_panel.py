@@ -65,11 +65,11 @@ def test_the_panel_page_flags_a_diverging_run(client, instructor, classroom, stu
     make_run(student, losses=[1.0] * 20 + [6e5 + 1000 * i for i in range(30)])
     client.force_login(instructor)
     body = client.get(reverse("classrooms:detail", args=[classroom.pk])).content.decode()
-    assert "diverged: loss" in body and "2 need attention" in body  # + a classmate not started
+    assert "Diverged — Training blew up" in body and "2 need attention" in body  # + not started
     assert 'ws-connect="/ws/classrooms/' in body
     data = body.split('id="overlay-data" type="application/json">')[1].split("</script>")[0]
     (curve,) = json.loads(data)["curves"]
-    assert curve["flag"].startswith("diverged") and curve["diverged"] is True
+    assert curve["flag"].startswith("Diverged") and curve["diverged"] is True
 
 
 def test_the_instructor_cancels_a_students_run(client, instructor, classroom, student):

@@ -17,7 +17,17 @@ from runs.training import train_run
 pytestmark = pytest.mark.services  # its queries run on PostgreSQL too
 
 # The partials the socket swaps by id (the series delta has no counterpart on first load).
-LIVE_IDS = ["run-status", "run-series", "run-scrubber", "run-snapshot-view", "run-samples"]
+LIVE_IDS = [
+    "run-status",
+    "run-series",
+    "run-learning",
+    "run-snapshots-note",
+    "run-diagnostics",
+    "run-scrubber",
+    "run-snapshot-view",
+    "run-samples",
+]
+LINE = {"view": "line"}  # the step's own training line (the page opens on the probe line)
 
 
 @pytest.fixture
@@ -82,7 +92,11 @@ def test_unknown_run_is_404(client, student):
 def test_token_of_a_step_without_snapshot_is_404(client, student, finished_run):
     client.force_login(student)
     missing = next(s for s in range(1, 100) if s not in finished_run.snapshot_steps())
-    assert client.get(reverse("runs:token", args=[finished_run.pk, missing, 0])).status_code == 404
+    url = reverse("runs:token", args=[finished_run.pk, missing, 0])
+    assert client.get(url, LINE).status_code == 404
+    assert client.get(url).status_code == 200  # the probe line is stored at every step here
+    beyond = reverse("runs:token", args=[finished_run.pk, finished_run.num_steps + 1, 0])
+    assert client.get(beyond).status_code == 404
 
 
 # --- the page ------------------------------------------------------------------------------
@@ -99,9 +113,7 @@ def test_finished_run_renders_fully_without_the_socket(client, student, finished
     assert f'data-vocab-size="{finished_run.vocab_size}"' in html  # for the baseline ln V
     assert f'data-baseline="{finished_run.baseline_loss:.4f}"' in html
     assert html.count('class="head-thumb"') == 2  # 1 layer x 2 heads
-    assert html.count('class="token ') == len(
-        finished_run.snapshot(finished_run.num_steps)["tokens"]
-    )
+    assert html.count('class="token ') == len(finished_run.started_data()["probe"]["tokens"])
     assert "follow the template" in html
     assert "Cancel run" not in html
     assert "No snapshot yet" not in html and "No samples yet" not in html
@@ -169,10 +181,12 @@ def running_run(student, finished_run, start_run):
     """A run caught mid-training: the events of `finished_run` up to `until` stored again
     through Run.append_events, as the trainer writes them. Returns (run, seq_of_step)."""
 
-    def replay(until):
+    def replay(until, evals=True):
         run = start_run(student)
         assert run.claim("test")
         events = finished_run.events.filter(seq__gt=1).exclude(kind__in=TERMINAL_KINDS)
+        if not evals:  # a run from before probes and validation
+            events = events.exclude(kind=Kind.EVAL)
         kept = [(e.kind, e.step, e.data) for e in events.order_by("seq") if e.step <= until]
         run.append_events(kept, current_step=until, vocab=finished_run.vocab)
         seqs = dict(run.events.filter(kind=Kind.STEP).values_list("step", "seq"))
@@ -182,7 +196,7 @@ def running_run(student, finished_run, start_run):
 
 
 def test_a_push_after_seq_sends_only_what_changed(running_run):
-    run, seq_of_step = running_run(until=25)
+    run, seq_of_step = running_run(until=25, evals=False)
     assert run.snapshot_steps() == [1, 10, 20]
 
     nothing_new = page.render_live(run, since=run.last_seq)
@@ -199,6 +213,7 @@ def test_a_push_after_seq_sends_only_what_changed(running_run):
     with_snapshot_and_samples = page.render_live(run, since=seq_of_step[19])
     assert ids_of(with_snapshot_and_samples) == [
         "run-status",
+        "run-diagnostics",  # checked again at each snapshot
         "run-series-delta",
         "run-scrubber",
         "run-snapshot-view",
@@ -215,7 +230,7 @@ def test_a_push_after_seq_sends_only_what_changed(running_run):
 
 
 def test_the_push_at_a_cancel_ends_following_live(running_run):
-    run, seq_of_step = running_run(until=25)
+    run, seq_of_step = running_run(until=25, evals=False)
     live = page.render_live(run, since=seq_of_step[19])
     assert "Following live:" in live
     run.request_cancel()
@@ -260,7 +275,7 @@ def test_a_push_stops_at_the_runs_last_seq(running_run):
 
 
 def test_a_live_push_is_cheap(running_run, django_assert_max_num_queries):
-    run, seq_of_step = running_run(until=25)
+    run, seq_of_step = running_run(until=25, evals=False)
     with django_assert_max_num_queries(2):  # what changed, and the new steps
         page.render_live(run, since=seq_of_step[22])
 
@@ -271,19 +286,19 @@ def test_a_live_push_is_cheap(running_run, django_assert_max_num_queries):
 def test_scrubbing_to_an_earlier_step_shows_its_tokens(client, student, finished_run):
     client.force_login(student)
     first = finished_run.snapshot_steps()[0]
-    response = client.get(reverse("runs:snapshot", args=[finished_run.pk]) + "?i=0")
+    response = client.get(reverse("runs:snapshot", args=[finished_run.pk]) + "?i=0&view=line")
     html = response.content.decode()
     assert f'data-step="{first}"' in html and 'data-following="false"' in html
     assert "Pinned to step" in html
     assert strip_chars(html) == chars_of(finished_run, first)
-    assert response["HX-Replace-Url"] == f"/runs/{finished_run.pk}/?step={first}"
+    assert response["HX-Replace-Url"] == f"/runs/{finished_run.pk}/?view=line&step={first}"
     assert 'id="run-scrubber"' not in html  # the range input being dragged stays put
 
 
 def test_page_with_step_in_the_address_is_pinned(client, student, finished_run):
     client.force_login(student)
     steps = finished_run.snapshot_steps()
-    html = client.get(reverse("runs:detail", args=[finished_run.pk]), {"step": steps[1]})
+    html = client.get(reverse("runs:detail", args=[finished_run.pk]), {"step": steps[1], **LINE})
     html = html.content.decode()
     assert f'data-step="{steps[1]}"' in html and 'data-following="false"' in html
     assert 'name="i" min="0"' in html and 'value="1"' in html
@@ -295,26 +310,26 @@ def test_an_unstored_step_shows_the_snapshot_before_it(client, student, finished
     steps = finished_run.snapshot_steps()
     between = steps[1] + 1
     assert between not in steps
-    html = client.get(reverse("runs:snapshot", args=[finished_run.pk]), {"step": between})
+    html = client.get(reverse("runs:snapshot", args=[finished_run.pk]), {"step": between, **LINE})
     assert f'data-step="{steps[1]}"' in html.content.decode()
 
 
 def test_follow_live_returns_to_the_newest_with_the_scrubber(client, student, finished_run):
     client.force_login(student)
-    response = client.get(reverse("runs:snapshot", args=[finished_run.pk]), {"pos": 3})
+    response = client.get(reverse("runs:snapshot", args=[finished_run.pk]), {"pos": 3, **LINE})
     html = response.content.decode()
     newest = finished_run.snapshot_steps()[-1]
     assert f'data-step="{newest}"' in html and 'data-following="true"' in html
     assert 'id="run-scrubber"' in html and 'hx-swap-oob="true"' in html
     assert 'id="tok-3" class="token' in html and 'data-pos="3"' in html
-    assert response["HX-Replace-Url"] == f"/runs/{finished_run.pk}/?pos=3"
+    assert response["HX-Replace-Url"] == f"/runs/{finished_run.pk}/?view=line&pos=3"
 
 
 def test_selecting_a_token_shows_its_top_k(client, student, finished_run):
     client.force_login(student)
     step = finished_run.snapshot_steps()[-1]
     snapshot = finished_run.snapshot(step)
-    response = client.get(reverse("runs:token", args=[finished_run.pk, step, 2]))
+    response = client.get(reverse("runs:token", args=[finished_run.pk, step, 2]), LINE)
     html = response.content.decode()
     assert html.lstrip().startswith('<div id="run-tokens"')
     assert re.search(r'id="tok-2"[^>]*aria-pressed="true"', html)
@@ -324,9 +339,9 @@ def test_selecting_a_token_shows_its_top_k(client, student, finished_run):
     assert bars.count("<li") == len(snapshot["topk_ids"][2]) + (0 if target_in_top_k else 1)
     assert bars.count('class="target') == 1
     assert f'href="/runs/{finished_run.pk}/steps/{step}/tokens/2/ops/"' in html
-    assert response["HX-Replace-Url"] == f"/runs/{finished_run.pk}/?step={step}&pos=2"
-    live = client.get(reverse("runs:token", args=[finished_run.pk, step, 2]), {"live": 1})
-    assert live["HX-Replace-Url"] == f"/runs/{finished_run.pk}/?pos=2"
+    assert response["HX-Replace-Url"] == f"/runs/{finished_run.pk}/?view=line&step={step}&pos=2"
+    live = client.get(reverse("runs:token", args=[finished_run.pk, step, 2]), {"live": 1, **LINE})
+    assert live["HX-Replace-Url"] == f"/runs/{finished_run.pk}/?view=line&pos=2"
 
 
 # --- the context builders ------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """runs/training.py: what a trained run stores, in what order, and how it ends."""
 
+import base64
 import math
 
 import numpy as np
@@ -8,6 +9,7 @@ import pytest
 from engine import GPT, GPTConfig, Trainer
 from engine.model import param_group
 from runs import training
+from runs.evaluation import Evaluator
 from runs.models import TERMINAL_KINDS, Kind, Run
 from runs.page import newest_batch
 from runs.training import snapshot_schedule, train_run
@@ -60,7 +62,10 @@ def test_step_series_holds_every_step(student, start_run):
 def test_losses_match_the_bare_engine(student, start_run, pack):
     """Storing and batching change nothing: the same losses as the engine alone."""
     run = trained(start_run, student)
-    bare = Trainer(pack.documents, **training.engine_settings(TINY), capture=False)
+    split = Evaluator(pack.documents, training.engine_settings(TINY))
+    assert len(split.held_docs) == 10 and len(split.train_docs) == 90
+    bare = Trainer(split.train_docs, **training.engine_settings(TINY), capture=False,
+                   held_out=split.held_docs)
     losses = [bare.step().loss for _ in range(TINY["num_steps"])]
     assert run.step_series()["loss"] == pytest.approx(losses, rel=1e-6)
 
@@ -71,7 +76,9 @@ def test_snapshots_at_the_schedule_with_their_parameters(student, start_run):
     snap = run.snapshot(10)
     assert snap["step"] == 10
     t = len(snap["tokens"])
-    assert np.asarray(snap["attn_weights"]).shape == (1, 2, t, t)
+    attention = snap["attn_weights"]  # compact: a byte per causal weight, per head
+    assert attention["size"] == t and [h[:2] for h in attention["heads"]] == [[0, 0], [0, 1]]
+    assert len(base64.b64decode(attention["heads"][0][2])) == t * (t + 1) // 2
     assert len(snap["topk_ids"][0]) == TINY["top_k"]
     assert run.snapshot(11) is None
     assert set(run.checkpoints.values_list("step", flat=True)) == {1, 10, 20, 25}
