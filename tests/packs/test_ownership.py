@@ -143,3 +143,17 @@ def test_a_new_term_rechecks_stored_uploads(
 @pytest.fixture(autouse=True)
 def fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def test_the_settings_page_offers_the_instructors_own_packs(
+    client, instructor, classroom, packs, other_instructor
+):
+    builtin, mine, theirs = packs
+    client.force_login(instructor)
+    form = client.get(f"/classrooms/{classroom.pk}/edit/").context["rules"]
+    assert set(form.fields["offered_packs"].queryset) == {builtin, mine}
+    response = client.post(
+        f"/classrooms/{classroom.pk}/edit/",
+        {"about-name": "Period 3", "rules-offered_packs": [theirs.pk], "rules-max_active_runs": 3},
+    )
+    assert response.status_code == 400 and not classroom.offered_packs.exists()
