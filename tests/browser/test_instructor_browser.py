@@ -122,6 +122,14 @@ def test_a_lesson_with_a_diverged_run_stays_readable(new_page, lab_server):
     screenshot(teacher, "instructor-panel-attention")
     teacher.uncheck("#attention-only")
 
+    # on a phone the table stacks each run's figures (nothing wider than the screen)
+    phone = new_page(viewport=(390, 844))
+    phone.context.add_cookies(teacher.context.cookies())
+    phone.goto(f"/classrooms/{classroom_id}/")
+    phone.locator(f"#result-run-{grace_run}").wait_for()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 400
+    screenshot(phone, "instructor-panel-phone")
+
     # a page per student
     teacher.locator("#roster tr[data-student='ed'] th a").click()
     teacher.wait_for_url(re.compile(r"/students/\d+/$"))
