@@ -49,6 +49,7 @@ def canvas(page):
     return page.locator("#overlay canvas.overlay-canvas")
 
 
+@pytest.mark.timeout(600)  # one lesson end to end: ~90 s on an idle machine
 def test_a_lesson_with_a_diverged_run_stays_readable(new_page, lab_server):
     teacher = new_page(viewport=(1440, 1000))
     make_instructor(teacher, lab_server, "mr_lovelace")
