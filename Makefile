@@ -21,19 +21,29 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 
 install: $(VENV)/.installed
 
+# A key of its own for `make run-prod`, made once and kept out of git (var/ is ignored).
+var/run-prod-secret-key:
+	@mkdir -p var && umask 077 && $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
+
 setup-db: install
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py load_packs
 	$(PY) manage.py seed_demo
 
 ## Command 1: the lab on http://127.0.0.1:8000 (SQLite, in-memory channels, in-process workers).
+run: export DEBUG = 1
 run: setup-db
 	$(BIN)/daphne -b 127.0.0.1 -p 8000 microlab_site.asgi:application
 
 ## The production mode, locally: PostgreSQL, Redis, daphne and a Celery worker as separate processes.
-run-prod: install
-	DATABASE_URL=$(PROD_DATABASE_URL) REDIS_URL=$(PROD_REDIS_URL) $(MAKE) --no-print-directory setup-db
-	DATABASE_URL=$(PROD_DATABASE_URL) REDIS_URL=$(PROD_REDIS_URL) sh -c '\
+## DEBUG off; plain http on loopback, so no SSL redirect, HSTS or secure-only cookies.
+RUN_PROD_ENV = DEBUG=0 SECRET_KEY="$$(cat var/run-prod-secret-key)" \
+	SECURE_SSL_REDIRECT=0 SECURE_HSTS_SECONDS=0 SESSION_COOKIE_SECURE=0 CSRF_COOKIE_SECURE=0 \
+	DATABASE_URL=$(PROD_DATABASE_URL) REDIS_URL=$(PROD_REDIS_URL)
+run-prod: install var/run-prod-secret-key
+	$(RUN_PROD_ENV) $(MAKE) --no-print-directory setup-db
+	$(RUN_PROD_ENV) $(PY) manage.py collectstatic --no-input -v 0
+	$(RUN_PROD_ENV) sh -c '\
 	  $(BIN)/celery -A microlab_site worker --beat --concurrency 2 --loglevel WARNING & worker=$$!; \
 	  trap "kill $$worker" EXIT INT TERM; \
 	  $(BIN)/daphne -b 127.0.0.1 -p 8000 microlab_site.asgi:application'
@@ -53,6 +63,7 @@ lint: install
 	$(BIN)/lint-imports --no-cache
 
 ## Benchmarks (each prints its figures; the last line is key=value pairs).
+bench: export DEBUG = 1
 bench: install
 	$(PY) -m engine.bench
 	$(PY) manage.py migrate --no-input -v 0

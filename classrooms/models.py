@@ -1,11 +1,12 @@
 import secrets
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 
 JOIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 DEFAULT_MAX_ACTIVE_RUNS = 3
+DESCRIPTION_MAX_CHARS = 2_000  # a paragraph or two on the student's page
 
 
 def new_join_code():
@@ -34,7 +35,11 @@ class ClassroomQuerySet(models.QuerySet):
 
 class Classroom(models.Model):
     name = models.CharField(max_length=100)
-    description = models.TextField(blank=True)
+    description = models.TextField(
+        blank=True,
+        max_length=DESCRIPTION_MAX_CHARS,
+        help_text=f"What the class is about, at most {DESCRIPTION_MAX_CHARS:,} characters.",
+    )
     instructor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="classrooms_taught"
     )
@@ -114,16 +119,19 @@ class Classroom(models.Model):
         import notices
         from runs.models import Run
 
-        left = Membership.objects.filter(classroom=self, student=student).delete()[0]
-        if by_instructor and left:
-            Removal.objects.get_or_create(classroom=self, student=student)
-            notices.tell(
-                student,
-                f"You were removed from {self.name} by its instructor. Your runs stay yours.",
-            )
-        Run.objects.filter(owner=student, classroom=self).update(classroom=None)
-        if self.spotlight_run_id and self.spotlight_run.owner_id == student.id:
-            self.spotlight(None)
+        # one transaction: the sockets' access hints (classrooms/signals.py) go out after
+        # the runs are unshared too
+        with transaction.atomic():
+            left = Membership.objects.filter(classroom=self, student=student).delete()[0]
+            Run.objects.filter(owner=student, classroom=self).update(classroom=None)
+            if self.spotlight_run_id and self.spotlight_run.owner_id == student.id:
+                self.spotlight(None)
+            if by_instructor and left:
+                Removal.objects.get_or_create(classroom=self, student=student)
+                notices.tell(
+                    student,
+                    f"You were removed from {self.name} by its instructor. Your runs stay yours.",
+                )
 
     def spotlight(self, run):
         self.spotlight_run = run

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -5,6 +6,7 @@ from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
+from django_ratelimit.core import is_ratelimited
 
 import notices
 from classrooms import comparison, funnel, live, panel
@@ -70,6 +72,18 @@ def classroom_edit(request, classroom_id):
     return render(request, "classrooms/edit.html", context, status=status)
 
 
+def join_attempts_limited(request):
+    """Count this join attempt per account and per address (django-ratelimit, in the
+    cache); True when either is over its rate."""
+    limited = False
+    for key, rate in (
+        ("user", settings.LAB_JOIN_RATE_PER_USER),
+        ("ip", settings.LAB_JOIN_RATE_PER_ADDRESS),
+    ):
+        limited |= is_ratelimited(request, group="join", key=key, rate=rate, increment=True)
+    return limited
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def join(request):
@@ -80,6 +94,10 @@ def join(request):
         joining = JoinForm({"code": code}) if code else None
         joining = joining.classroom if joining and joining.is_valid() else None
         return render(request, "classrooms/join.html", {"form": form, "joining": joining})
+    if join_attempts_limited(request):
+        form = JoinForm(initial={"code": request.POST.get("code", "")})
+        form.limited = True
+        return render(request, "classrooms/join.html", {"form": form}, status=429)
     if not form.is_valid():
         return render(request, "classrooms/join.html", {"form": form}, status=400)
     classroom = form.classroom

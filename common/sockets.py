@@ -1,5 +1,10 @@
 """What every live socket of the lab shares: refusing with a close code the browser can
-see, and coalescing wake-ups so a viewer gets at most one render per `push_interval`.
+see, keeping access checked while open, a cap on one user's open sockets, and coalescing
+wake-ups so a viewer gets at most one render per `push_interval`.
+
+Access is checked on connect, again every `access_interval` seconds, and at once on an
+"access.changed" hint (a student removed from a classroom, a run unshared: see
+`hint_access_changed`); a socket whose viewer lost access closes with 4403.
 
 State first, pushes as hints: a wake-up only marks the socket dirty; a single pusher task
 renders from the database when due, so however fast a run goes, the socket sends at most
@@ -7,24 +12,56 @@ renders from the database when due, so however fast a run goes, the socket sends
 """
 
 import asyncio
+import logging
 import time
+from collections import Counter
 
+from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+log = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
+CLOSE_TOO_MANY = 4429  # the user already has LAB_MAX_SOCKETS_PER_USER sockets open
+
+# open sockets per user id, in this server process
+open_sockets = Counter()
+
+
+def user_group(user_id):
+    """Every socket of one user: access hints about that user go here."""
+    return f"user.{user_id}"
+
+
+def hint_access_changed(groups):
+    """Tell the sockets in `groups` to check their viewer's access now. Never raises (the
+    timer catches a lost hint)."""
+    layer = get_channel_layer()
+    for group in groups:
+        try:
+            async_to_sync(layer.group_send)(group, {"type": "access.changed"})
+        except Exception as exc:
+            log.warning("access hint not sent: %r", exc, extra={"group": group})
 
 
 class CoalescingConsumer(AsyncWebsocketConsumer):
     push_interval = 0.1
+    access_interval = 5.0  # seconds between two checks of the viewer's access
     pusher = None
     dirty = False
     last_push = 0.0
+    counted_user_id = None
+    access_watch = None
+    access = None
 
     async def admit(self, may_watch, *args):
         """Accept the socket if `may_watch(user, *args)` (run in a thread) says so; else
-        close it with 4401 (anonymous) or 4403. Returns the user, or None when refused."""
+        close it with 4401 (anonymous), 4403, or 4429 (too many sockets open). Returns the
+        user, or None when refused. The same check runs again while the socket is open."""
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.refuse(CLOSE_UNAUTHENTICATED)
@@ -32,7 +69,34 @@ class CoalescingConsumer(AsyncWebsocketConsumer):
         if not await database_sync_to_async(may_watch)(user, *args):
             await self.refuse(CLOSE_FORBIDDEN)
             return None
+        if open_sockets[user.pk] >= settings.LAB_MAX_SOCKETS_PER_USER:
+            await self.refuse(CLOSE_TOO_MANY)
+            return None
+        open_sockets[user.pk] += 1
+        self.counted_user_id = user.pk
+        self.access = (may_watch, user, args)
+        await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
+        self.access_watch = asyncio.ensure_future(self.check_access_forever())
         return user
+
+    async def check_access(self):
+        """Close with 4403 when the viewer may no longer watch. True while they may."""
+        may_watch, user, args = self.access
+        if await database_sync_to_async(may_watch)(user, *args):
+            return True
+        await self.close(code=CLOSE_FORBIDDEN)
+        return False
+
+    async def check_access_forever(self):
+        while True:
+            await asyncio.sleep(self.access_interval)
+            if not await self.check_access():
+                return
+
+    async def access_changed(self, event):
+        """A hint: membership or sharing changed somewhere this viewer may be concerned."""
+        if self.access is not None:
+            await self.check_access()
 
     async def refuse(self, code):
         # accept first, so the browser sees our close code rather than a failed handshake
@@ -61,6 +125,16 @@ class CoalescingConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code):
         if self.pusher:
             self.pusher.cancel()
+        if self.access_watch:
+            self.access_watch.cancel()
+        if self.counted_user_id is not None:
+            open_sockets[self.counted_user_id] -= 1
+            if open_sockets[self.counted_user_id] <= 0:
+                del open_sockets[self.counted_user_id]
+            await self.channel_layer.group_discard(
+                user_group(self.counted_user_id), self.channel_name
+            )
+            self.counted_user_id = None
 
     def render(self):
         """HTML of the out-of-band fragments to send now ("" for nothing); runs in a thread."""

@@ -10,13 +10,15 @@ class Node:
     """One tensor in the graph: a parameter, an input, or the output of an op."""
 
     __slots__ = ("id", "kind", "name", "layer", "part", "heads", "fn", "value", "inputs",
-                 "backward", "saved", "grad")
+                 "consts", "backward", "saved", "grad")
 
-    def __init__(self, id, kind, name, value, layer, part, fn=None, inputs=(), backward=None,
-                 saved=None, heads=False):
+    def __init__(self, id, kind, name, value, layer, part, fn=None, inputs=(), consts=None,
+                 backward=None, saved=None, heads=False):
         self.id, self.kind, self.name, self.value = id, kind, name, value
         self.layer, self.part, self.heads = layer, part, heads  # heads: axis 0 is the head
-        self.fn, self.inputs, self.backward, self.saved = fn, inputs, backward, saved
+        # value = fn(*input values, **consts)
+        self.fn, self.inputs, self.consts = fn, inputs, consts or {}
+        self.backward, self.saved = backward, saved
         self.grad = None
 
     @property
@@ -57,8 +59,8 @@ class Tape:
         """Run `fn` on the inputs' values and record the result as a node."""
         out = fn(*[n.value for n in inputs], **consts)
         saved = out[2] if len(out) == 3 else None
-        return self._add("op", name, out[0], fn=fn, inputs=inputs, backward=out[1], saved=saved,
-                         heads=heads)
+        return self._add("op", name, out[0], fn=fn, inputs=inputs, consts=consts,
+                         backward=out[1], saved=saved, heads=heads)
 
     def backward(self, root=None):
         """Fill `.grad` of every node that `root` (default: the last node) depends on."""

@@ -1,5 +1,11 @@
-"""/health/: the database, the channel layer, the broker and the workers, each checked."""
+"""/health/: the database, the channel layer, the broker and the workers, each checked.
 
+Anyone (a load balancer, a probe) gets the terse answer: 200 or 503, and the names of the
+failing components. Staff, or a request with `Authorization: Bearer <LAB_HEALTH_TOKEN>`,
+also get each check's detail (worker hosts and pids, connection errors).
+"""
+
+import hmac
 import time
 import uuid
 
@@ -55,6 +61,14 @@ CHECKS = {
 }
 
 
+def may_see_details(request):
+    if request.user.is_authenticated and request.user.is_staff:
+        return True
+    token = settings.LAB_HEALTH_TOKEN
+    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    return bool(token) and hmac.compare_digest(given.encode(), token.encode())
+
+
 def health(request):
     started = time.monotonic()
     report, failing = {}, []
@@ -64,11 +78,11 @@ def health(request):
         except Exception as exc:  # report every failure, never crash the health page
             report[name] = {"ok": False, "detail": f"{type(exc).__name__}: {exc}"}
             failing.append(name)
-    body = {
-        "status": "ok" if not failing else "failing",
-        "failing": failing,
-        "mode": settings.LAB_WORKER_MODE,
-        "checks": report,
-        "ms": round((time.monotonic() - started) * 1000, 1),
-    }
+    body = {"status": "ok" if not failing else "failing", "failing": failing}
+    if may_see_details(request):
+        body.update(
+            mode=settings.LAB_WORKER_MODE,
+            checks=report,
+            ms=round((time.monotonic() - started) * 1000, 1),
+        )
     return JsonResponse(body, status=503 if failing else 200)

@@ -26,12 +26,31 @@ def env_int(name, default):
     return int(env(name, str(default)))
 
 
-DEBUG = env_bool("DEBUG", True)
+# Off unless explicitly on: `make run` (the embedded lab) and the tests turn it on.
+DEBUG = env_bool("DEBUG", False)
+DEV_SECRET_KEY = "dev-only-insecure-key-never-use-in-production"
+# Keys that appear in public repositories and tutorials: anyone may sign sessions with them.
+KNOWN_SECRET_KEYS = {DEV_SECRET_KEY, "changeme", "secret", "django-insecure"}
+MIN_SECRET_KEY_LENGTH = 50
 SECRET_KEY = env("SECRET_KEY")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    SECRET_KEY = "dev-only-insecure-key-never-use-in-production"
+if not DEBUG:
+    if not SECRET_KEY:
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set when DEBUG is off. For the embedded lab on your own "
+            "machine set DEBUG=1 instead (as `make run` does)."
+        )
+    if (
+        len(SECRET_KEY) < MIN_SECRET_KEY_LENGTH
+        or len(set(SECRET_KEY)) < 5
+        or SECRET_KEY in KNOWN_SECRET_KEYS
+        or SECRET_KEY.startswith("django-insecure")
+    ):
+        raise ImproperlyConfigured(
+            f"SECRET_KEY is weak: use at least {MIN_SECRET_KEY_LENGTH} random characters, e.g. "
+            "python -c 'import secrets; print(secrets.token_urlsafe(50))'."
+        )
+elif not SECRET_KEY:
+    SECRET_KEY = DEV_SECRET_KEY
 
 ALLOWED_HOSTS = env("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")
 CSRF_TRUSTED_ORIGINS = [o for o in env("CSRF_TRUSTED_ORIGINS").split(",") if o]
@@ -48,6 +67,7 @@ INSTALLED_APPS = [
     "channels",
     "django_htmx",
     "template_partials",
+    "axes",
     "microlab_site",
     "notices",
     "packs_app",
@@ -63,8 +83,11 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "microlab_site.input_guard.RefuseUnstorableInput",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # last, as django-axes asks: refuses a login from a locked-out account or address
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "microlab_site.urls"
@@ -147,11 +170,22 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 # --- The lab's rules -------------------------------------------------------------------
 LAB_MAX_ACTIVE_RUNS = env_int("LAB_MAX_ACTIVE_RUNS", 3)
 LAB_RETENTION_DAYS = env_int("LAB_RETENTION_DAYS", 90)
+# Samples one run may store in all (samples per batch × batches): 20 every 100 steps of
+# a 2,000-step run
+LAB_MAX_SAMPLES_PER_RUN = env_int("LAB_MAX_SAMPLES_PER_RUN", 400)
+# Live pages (websockets) one user may have open at once, per server process
+LAB_MAX_SOCKETS_PER_USER = env_int("LAB_MAX_SOCKETS_PER_USER", 20)
 LAB_HEARTBEAT_STALE_SECONDS = env_int("LAB_HEARTBEAT_STALE_SECONDS", 30)
 # A queued run nobody claimed this long after its dispatch is dispatched again (runs/reaper.py).
 LAB_REDISPATCH_SECONDS = env_int("LAB_REDISPATCH_SECONDS", 300)
+# /health/ shows its details to staff and to requests bearing this token (empty: staff only)
+LAB_HEALTH_TOKEN = env("LAB_HEALTH_TOKEN")
 LAB_UPLOAD_MAX_BYTES = 200 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Request bodies over these are refused before they are read (microlab_site/body_limits.py):
+# the upload page and the admin (a pack's text, urlencoded), and every other form.
+LAB_UPLOAD_BODY_MAX_BYTES = env_int("LAB_UPLOAD_BODY_MAX_BYTES", 1024 * 1024)
+LAB_FORM_MAX_BYTES = env_int("LAB_FORM_MAX_BYTES", 64 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(LAB_UPLOAD_BODY_MAX_BYTES, LAB_FORM_MAX_BYTES)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 
 # --- Auth and security -------------------------------------------------------------------
@@ -161,6 +195,50 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: counts failures, refuses when locked
+    "django.contrib.auth.backends.ModelBackend",
+]
+# --- Guessing limits ----------------------------------------------------------------
+# Logins (django-axes): after LAB_LOGIN_FAILURE_LIMIT failures for one account, or from one
+# address, further attempts are refused (429) until LAB_LOGIN_COOLOFF_MINUTES have passed.
+# A classroom behind one address shares that address's count.
+AXES_FAILURE_LIMIT = env_int("LAB_LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = env_int("LAB_LOGIN_COOLOFF_MINUTES", 15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+# Join codes (django-ratelimit, in the cache): per account and per address, per 10 minutes.
+LAB_JOIN_RATE_PER_USER = env("LAB_JOIN_RATE_PER_USER", "10/10m")
+LAB_JOIN_RATE_PER_ADDRESS = env("LAB_JOIN_RATE_PER_ADDRESS", "60/10m")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env("LAB_CHANNEL_PREFIX", "microlab"),
+        }
+    }
+else:
+    # The embedded lab is one process: its own memory is the shared cache
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- E-mail (password reset): printed to the console in the embedded lab; SMTP from the
+# environment in production.
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "MicroLLM Lab <lab@localhost>")
+if env("EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = env("EMAIL_HOST")
+    EMAIL_PORT = env_int("EMAIL_PORT", 587)
+    EMAIL_HOST_USER = env("EMAIL_HOST_USER")
+    EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+    EMAIL_TIMEOUT = 10
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
@@ -169,11 +247,17 @@ CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cook
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 if not DEBUG:
+    # Behind a TLS proxy that sets X-Forwarded-Proto. `make run-prod` (plain http on
+    # loopback) turns the redirect and HSTS off; a hosted site keeps the defaults.
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
-    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 60 * 60)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+    # /health/ answers plain http on loopback for probes and load balancers
+    SECURE_REDIRECT_EXEMPT = [r"^health/$"]
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib.auth import login
 from django.contrib.auth.forms import UserCreationForm
 from django.shortcuts import redirect, render
@@ -19,6 +20,18 @@ def home(request):
     )
 
 
+class SignupForm(UserCreationForm):
+    email = forms.EmailField(
+        required=False,
+        max_length=254,
+        label="E-mail (optional)",
+        help_text="Only to reset your password if you forget it.",
+    )
+
+    class Meta(UserCreationForm.Meta):
+        fields = ("username", "email")
+
+
 def next_url(request):
     """Where to go after signing up or logging in (`next`, e.g. a classroom's join link),
     when it is a page of this site; else ""."""
@@ -35,7 +48,7 @@ def signup(request):
     target = next_url(request)
     if request.user.is_authenticated:
         return redirect(target or "home")
-    form = UserCreationForm(request.POST or None)
+    form = SignupForm(request.POST or None)
     context = {"form": form, "next": target}
     if request.method == "POST":
         if form.is_valid():

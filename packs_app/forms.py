@@ -19,7 +19,8 @@ class UploadForm(forms.Form):
         label="Text file (.txt)",
         allow_empty_file=True,  # an empty file gets the "no documents" message
         widget=forms.ClearableFileInput(attrs={"accept": ".txt,text/plain"}),
-        help_text="UTF-8, at most 200 KB. One document per line; empty lines are dropped.",
+        help_text="UTF-8, at most 200 KB (204,800 bytes). One document per line; empty lines "
+        "are dropped.",
     )
 
     def __init__(self, *args, too_large=False, **kwargs):

@@ -1,6 +1,8 @@
 import hashlib
+import html
 import logging
 import re
+import unicodedata
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -11,6 +13,11 @@ from django.utils import timezone
 log = logging.getLogger(__name__)
 
 PREVIEW_LINES = 8
+
+
+def id_for(text, owner_id, length=20):
+    """An upload's id: the SHA-256 of its owner and its text (also used by migrations)."""
+    return hashlib.sha256(f"{owner_id}\n{text}".encode()).hexdigest()[:length]
 
 
 def document_lines(text):
@@ -122,11 +129,13 @@ class UploadQuerySet(models.QuerySet):
         ).distinct()
 
     def store(self, text, owner, name=""):
-        """Keep one copy of an already checked, preprocessed text and add `owner` to its
-        owners. Returns (upload, created)."""
+        """Keep one copy per owner of an already checked, preprocessed text: the same text
+        uploaded again by its owner is the same upload; by anyone else, their own (with
+        their own name and sharing), so an upload never reveals another owner's. Returns
+        (upload, created)."""
         with transaction.atomic():
             upload, created = self.get_or_create(
-                id=Upload.id_for(text),
+                id=Upload.id_for(text, owner),
                 defaults={"text": text, "name": name[:200], "created_by": owner},
             )
             if not created:
@@ -140,10 +149,12 @@ class UploadQuerySet(models.QuerySet):
 
 
 class Upload(models.Model):
-    """A student's own text. The id is a hash of the preprocessed text, so the same text
-    uploaded twice is one stored copy; who may use it is recorded in `owners`."""
+    """A student's own text. The id is a hash of the owner and the preprocessed text, so
+    the same text uploaded twice by one student is one stored copy, and two students'
+    copies are two uploads that say nothing of each other. (Rows from before that rule may
+    list several `owners`; packs_app migration 0005 split them.)"""
 
-    ID_LENGTH = 20  # hex digits of the SHA-256 of the text
+    ID_LENGTH = 20  # hex digits of the SHA-256 of the owner and the text
 
     id = models.CharField(primary_key=True, max_length=64)
     text = models.TextField()
@@ -190,8 +201,8 @@ class Upload(models.Model):
         return self.ref
 
     @classmethod
-    def id_for(cls, text):
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()[: cls.ID_LENGTH]
+    def id_for(cls, text, owner):
+        return id_for(text, owner.pk)
 
     @property
     def ref(self):
@@ -239,6 +250,24 @@ class Upload(models.Model):
             self.delete()
 
 
+def blocklist_view(text):
+    """The text as the blocklist reads it, line by line (so line numbers still hold): HTML
+    character references decoded (`&#x09;`, `&lt;`), Unicode NFKC-normalised (fullwidth
+    and styled letters become plain ones), then format and control characters removed
+    (zero-width spaces, bidirectional marks, NUL...; tabs become spaces). What is stored
+    and trained on is the text as uploaded."""
+    lines = []
+    for line in text.split("\n"):
+        line = unicodedata.normalize("NFKC", html.unescape(line))
+        line = "".join(
+            " " if char in "\t\n\r" else char
+            for char in line
+            if char in "\t\n\r" or unicodedata.category(char) not in ("Cc", "Cf")
+        )
+        lines.append(line)
+    return "\n".join(lines)
+
+
 class BlocklistQuerySet(models.QuerySet):
     def site_wide(self):
         return self.filter(owner=None)
@@ -248,10 +277,13 @@ class BlocklistQuerySet(models.QuerySet):
         return self.filter(Q(owner=None) | Q(owner=user))
 
     def first_match(self, text):
-        """The first enabled entry found in `text` (case-insensitive), or None."""
+        """(entry, line index) of the first enabled entry found in `text` as the blocklist
+        reads it (blocklist_view, case-insensitive), or None."""
+        seen = blocklist_view(text)
         for entry in self.filter(enabled=True).order_by("category", "id"):
-            if entry.matches(text):
-                return entry
+            found = entry.search(seen)
+            if found is not None:
+                return entry, seen.count("\n", 0, found.start())
         return None
 
 
@@ -316,7 +348,8 @@ class BlocklistEntry(models.Model):
             return None
 
     def matches(self, text):
-        return self.search(text) is not None
+        """Does `text`, as the blocklist reads it (blocklist_view), contain this entry?"""
+        return self.search(blocklist_view(text)) is not None
 
     def clean(self):
         if not self.pattern.strip():

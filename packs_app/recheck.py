@@ -11,19 +11,23 @@ share_refusal(upload, classroom) is the same rule for sharing afterwards.
 import logging
 
 import notices
-from packs_app.models import Upload
+from packs_app.models import Upload, blocklist_view
 from packs_app.validation import blocked_message
 
 log = logging.getLogger(__name__)
 
 
-def line_of(text, match):
-    return text.count("\n", 0, match.start()) + 1
+def line_of(entry, text):
+    """The line number (from 1) of `entry`'s first match in a stored text, read as the
+    blocklist reads it (blocklist_view); None when it does not match."""
+    seen = blocklist_view(text)
+    match = entry.search(seen)
+    return None if match is None else seen.count("\n", 0, match.start()) + 1
 
 
-def reason_for(entry, text, match):
+def reason_for(entry, line):
     where = "" if entry.owner_id is None else f" for {entry.owner.username}'s classrooms"
-    return blocked_message(entry, line_of(text, match)).replace(
+    return blocked_message(entry, line).replace(
         "Remove it and try again.", f"It is blocked{where}; remove it and upload the text again."
     )
 
@@ -37,10 +41,10 @@ def recheck_uploads(entry):
         uploads = uploads.filter(shared_with__instructor=entry.owner_id).distinct()
     blocked = []
     for upload in uploads.prefetch_related("owners"):
-        match = entry.search(upload.text)
-        if match is None:
+        line = line_of(entry, upload.text)
+        if line is None:
             continue
-        reason = reason_for(entry, upload.text, match)
+        reason = reason_for(entry, line)
         classrooms = upload.shared_with.all()
         if entry.owner_id is not None:
             classrooms = classrooms.filter(instructor=entry.owner_id)
@@ -69,7 +73,7 @@ def share_refusal(upload, classroom):
 
     terms = BlocklistEntry.objects.for_instructor(classroom.instructor).filter(enabled=True)
     for entry in terms.order_by("category", "id"):
-        match = entry.search(upload.text)
-        if match:
-            return reason_for(entry, upload.text, match)
+        line = line_of(entry, upload.text)
+        if line is not None:
+            return reason_for(entry, line)
     return ""

@@ -5,10 +5,11 @@ with the custom-pack admin form). Both return the preprocessed text or raise
 UploadRejected with a message for the page and the HTTP status to answer with.
 """
 
+import unicodedata
+
 from django.conf import settings
 
 MAX_UNIQUE_CHARS = 256
-MAX_CHARS = 200_000
 ALLOWED_EXTENSION = ".txt"
 
 
@@ -23,8 +24,21 @@ def max_upload_bytes():
     return settings.LAB_UPLOAD_MAX_BYTES
 
 
+def size_limit_text():
+    """The one size rule, as every message and page states it: "200 KB (204,800 bytes)"."""
+    return f"{max_upload_bytes() // 1024} KB ({max_upload_bytes():,} bytes)"
+
+
 def too_large_message():
-    return f"The file is larger than {max_upload_bytes() // 1024} KB; upload a smaller .txt file."
+    return f"The file is larger than {size_limit_text()}; upload a smaller .txt file."
+
+
+def clean_file_name(name):
+    """A file name safe to show: control and format characters removed, among them the
+    bidirectional overrides that make "invoice\u202efdp.txt" display as "invoicetxt.pdf",
+    zero-width characters and NUL."""
+    kept = "".join(c for c in name if unicodedata.category(c) not in ("Cc", "Cf", "Cs"))
+    return kept.strip()[:200]
 
 
 def raw_lines(text):
@@ -56,21 +70,30 @@ def check_text(text):
     from packs_app.models import BlocklistEntry
 
     original, text = text, preprocess(text)
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00"))
+        raise UploadRejected(
+            f"Line {kept_line_numbers(original)[line]:,} contains a NUL character (a zero "
+            "byte), which text cannot hold: the file is probably not plain text. Save it as "
+            "plain UTF-8 text and upload again."
+        )
     if not text:
         raise UploadRejected("The text has no documents: every line is empty.")
-    if len(text) > MAX_CHARS:
+    size = len(text.encode("utf-8"))
+    if size > max_upload_bytes():  # the upload's own rule (a file never grows in preprocessing)
         raise UploadRejected(
-            f"The text has {len(text):,} characters after preprocessing; the limit is "
-            f"{MAX_CHARS:,}."
+            f"The text is {size:,} bytes in UTF-8 after preprocessing: larger than "
+            f"{size_limit_text()}.",
+            status=413,
         )
     unique = len(set(text))
     if unique > MAX_UNIQUE_CHARS:
         raise UploadRejected(
             f"The text uses {unique} different characters; the limit is {MAX_UNIQUE_CHARS}."
         )
-    entry = BlocklistEntry.objects.site_wide().first_match(text)  # instructors' own: on sharing
-    if entry:
-        kept_line = text.count("\n", 0, entry.search(text).start())
+    found = BlocklistEntry.objects.site_wide().first_match(text)  # instructors' own: on sharing
+    if found:
+        entry, kept_line = found
         raise UploadRejected(blocked_message(entry, kept_line_numbers(original)[kept_line]))
     return text
 

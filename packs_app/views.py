@@ -11,6 +11,7 @@ from packs_app.forms import ShareForm, UploadForm
 from packs_app.models import Upload
 from packs_app.recheck import share_refusal
 from packs_app.uploads import declared_too_large, limit_upload_size
+from packs_app.validation import clean_file_name, size_limit_text
 
 
 def upload_page_context(request, form, selected_id=None):
@@ -27,6 +28,7 @@ def upload_page_context(request, form, selected_id=None):
         "selected_is_mine": selected is not None and selected.owners.filter(id=user.id).exists(),
         "share_form": ShareForm(classrooms=mine),
         "has_classrooms": bool(mine),
+        "size_limit": size_limit_text(),
     }
 
 
@@ -56,13 +58,13 @@ def upload_form(request):
     if not form.is_valid():
         context = upload_page_context(request, form)
         return render(request, "packs_app/upload.html", context, status=form.status)
-    file = form.files["file"]
-    upload, created = Upload.objects.store(form.cleaned_data["file"], request.user, file.name)
+    name = clean_file_name(form.files["file"].name)
+    upload, created = Upload.objects.store(form.cleaned_data["file"], request.user, name)
     funnel.record(request.user, funnel.UPLOADED_TEXT)
     if created:
-        messages.success(request, f"Uploaded {file.name}.")
-    else:
-        messages.info(request, f"{file.name}: this text was uploaded before; one copy is kept.")
+        messages.success(request, f"Uploaded {name}.")
+    else:  # only ever the student's own earlier upload
+        messages.info(request, f"{name}: you uploaded this text before as {upload.title}.")
     return redirect(f"{reverse('packs:upload')}?upload={upload.id}#summary")
 
 

@@ -11,3 +11,14 @@ TRAIN_FIELDS = (
     "top_k",
 )
 CONFIG_FIELDS = MODEL_FIELDS + TRAIN_FIELDS
+
+
+def sample_batches(num_steps, sample_interval):
+    """Sample batches a run generates: one every `sample_interval` steps, and one at the
+    last step when it is not a multiple (engine.Trainer.step)."""
+    return -(-num_steps // sample_interval)
+
+
+def samples_per_run(config):
+    """Samples a run stores in all: samples per batch × batches."""
+    return config["sample_count"] * sample_batches(config["num_steps"], config["sample_interval"])

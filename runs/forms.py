@@ -10,11 +10,18 @@ runs.policy (the classroom layer provides a classroom's); `classroom=None` means
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 
 from engine import LIMITS, GPTConfig, Vocab, check_limit, validate_train_config
 from packs_app.models import Upload
 from packs_app.sources import SourceError, resolve_source
-from runs.config import CONFIG_FIELDS, MODEL_FIELDS, TRAIN_FIELDS
+from runs.config import (
+    CONFIG_FIELDS,
+    MODEL_FIELDS,
+    TRAIN_FIELDS,
+    sample_batches,
+    samples_per_run,
+)
 from runs.diagnostics import lines_cut_count
 from runs.evaluation import probe_error
 from runs.policy import run_policy_for
@@ -90,6 +97,18 @@ def config_errors(config, vocab_size=None):
                 f"{n_head} does not divide {n_embd}."
             )
             errors.append(("n_head", message))
+    if {"num_steps", "sample_interval", "sample_count"} <= valid:
+        total, budget = samples_per_run(config), settings.LAB_MAX_SAMPLES_PER_RUN
+        if total > budget:
+            batches = sample_batches(config["num_steps"], config["sample_interval"])
+            errors.append(
+                (
+                    "sample_count",
+                    f"{config['sample_count']} samples × {batches:,} batches = {total:,} "
+                    f"samples; a run may store at most {budget:,}. Sample less often "
+                    "(a larger “sample every”) or fewer per batch.",
+                )
+            )
     if vocab_size is not None:
         try:
             check_limit("vocab_size", vocab_size)

@@ -19,6 +19,16 @@ urlpatterns = [
         name="opview_scalars",
     ),
     path(
+        "<int:run_id>/steps/<int:step>/tokens/<int:pos>/ops/nodes/<int:node_id>/chain/",
+        opview.chain,
+        name="opview_chain",
+    ),
+    path(
+        "<int:run_id>/steps/<int:step>/tokens/<int:pos>/ops/update/",
+        opview.update,
+        name="opview_update",
+    ),
+    path(
         "<int:run_id>/steps/<int:step>/tokens/<int:pos>/ops/weights/<str:name>/",
         opview.weight_grad,
         name="opview_weight",

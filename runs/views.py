@@ -2,6 +2,7 @@
 
 import json
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -13,12 +14,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from common.classroom_hooks import classrooms
+from engine import LIMITS
 from packs_app.sources import UPLOAD_PREFIX, SourceError, resolve_source
 from runs.config import CONFIG_FIELDS
 from runs.diagnostics import findings_for
 from runs.forms import NewRunForm
 from runs.models import ActiveRunLimit, Kind, Run, step_loss
 from runs.permissions import can_cancel, can_view
+from runs.training import SNAPSHOT_BUDGET_BYTES
 
 LIMIT_STATUS = 409  # a 4th active run conflicts with the three already queued or running
 SPARK_WIDTH, SPARK_HEIGHT, SPARK_POINTS = 120, 28, 60
@@ -86,9 +89,21 @@ def new_run(request):
         "line_lengths": json.dumps(form.line_lengths()),
         "active_runs": Run.objects.filter(owner=request.user).active().count(),
         "max_active": form.policy.max_active_runs,
+        **budget_context(),
     }
     template = "runs/new.html#form" if request.htmx else "runs/new.html"
     return render(request, template, context, status=status)
+
+
+def budget_context():
+    """The run budget as the form states it (runs/new.html)."""
+    max_samples = settings.LAB_MAX_SAMPLES_PER_RUN
+    return {
+        "max_samples": max_samples,
+        # a sample is at most a block of characters, each at most 4 bytes in UTF-8
+        "max_sample_kb": max_samples * LIMITS["block_size"][1] * 4 // 1024,
+        "snapshot_mb": SNAPSHOT_BUDGET_BYTES / 1_000_000,
+    }
 
 
 def unavailable_notice(user, ref, source, classroom=None):

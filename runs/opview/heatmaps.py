@@ -26,17 +26,24 @@ def bin_edges(n, bins, keep_last):
 
 def heatmap(array, *, token_row=True, cells=NODE_CELLS):
     """A compact heatmap: {"data": base64 int8, "shape": "H R C" pooled, "src": "H R C"
-    original, "scale", "keep_last"}. Each cell is the entry of largest magnitude in its bin
+    original, "scale", "keep_last", "only_token" (every row but the token's is 0 and only
+    it is drawn)}. Each cell is the entry of largest magnitude in its bin
     (so a sign and a peak survive pooling); a cell that is all −inf (masked) is −128."""
     a = np.asarray(array, np.float64)
     a = a.reshape((1, 1, 1, *a.shape)[-3:]) if a.ndim < 3 else a
     if a.ndim != 3:
         raise ValueError(f"heatmap of a {a.ndim}-d array")
     h, r, c = a.shape
+    src = f"{h} {r} {c}"
+    # backward often reaches only the token's own row: then draw that row at full height
+    # (the rest is stated as zero) rather than one thin line in an empty box
+    only_token = bool(token_row and r > 1 and not np.any(a[:, :-1]))
+    if only_token:
+        a, r = a[:, -1:], 1
     per_head = max(1, cells // h)
     cols = min(c, 32 if h > 1 else 64, per_head)
     rows = min(r, max(1, per_head // cols))
-    keep_last = token_row and r > 1
+    keep_last = (token_row and r > 1) or only_token
     a = np.where(np.isfinite(a), a, np.nan)
     if rows < r:
         a = pool(a, bin_edges(r, rows, keep_last), axis=1)
@@ -49,9 +56,10 @@ def heatmap(array, *, token_row=True, cells=NODE_CELLS):
     return {
         "data": base64.b64encode(q.tobytes()).decode(),
         "shape": f"{h} {a.shape[1]} {a.shape[2]}",
-        "src": f"{h} {r} {c}",
+        "src": src,
         "scale": f"{scale:.4g}",
         "keep_last": int(keep_last),
+        "only_token": int(only_token),
     }
 
 

@@ -16,7 +16,8 @@ def norm(a):
 
 
 def fmt(x):
-    return f"{x:.4g}"
+    """Four significant digits; an exact zero is "0", never "-0"."""
+    return f"{x:.4g}" if x else "0"
 
 
 def shape_text(a):

@@ -50,6 +50,11 @@ def ids_text(node, labels):
     return "".join(labels[i] for i in ids[-14:])
 
 
+def short(scale):
+    """A colour scale in two significant digits, to fit beside its heatmap."""
+    return f"{float(scale):.2g}"
+
+
 def px(v):
     return f"{v:g}"
 
@@ -58,13 +63,14 @@ def canvas_html(hm, css, what, pos):
     return (
         f'<canvas class="{css}" data-hm="{hm["data"]}" data-shape="{hm["shape"]}" '
         f'data-src="{hm["src"]}" data-scale="{hm["scale"]}" data-last="{hm["keep_last"]}" '
-        f'data-what="{what}" data-pos="{pos}"></canvas>'
+        f'data-what="{what}" data-pos="{pos}" data-only="{hm["only_token"]}"></canvas>'
     )
 
 
 def node_svg(v, pos):
     """One node of the graph (safe HTML): its box, label, op and shape, the value heatmap,
-    and the gradient heatmap and norm (shown by CSS once backward has passed the node).
+    and the gradient heatmap (shown by CSS once backward has passed the node), each with
+    its own colour scale stated beside it: the |number| that gets the full colour.
     Plain f-strings: only the names are text (escaped here), the rest are numbers."""
     node, box = v["node"], v["box"]
     x, y, w = box["x"], box["y"], box["w"]
@@ -81,8 +87,13 @@ def node_svg(v, pos):
             ' hx-target="#op-side" hx-swap="outerHTML" hx-replace-url="true" tabindex="0"'
             f' role="button" aria-label="{label}: jump here in the backward pass"'
         )
+    scales = ""
+    if v["values"]:
+        scales += f" · colours: values up to ±{v['values']['scale']}"
+    if v["grad"]:
+        scales += f", gradient up to ±{v['grad']['scale']} (‖∇‖ = {v['grad_norm']:.3g})"
     parts = [
-        f"<g {attrs}><title>{label} · {op} · {shape}</title>",
+        f"<g {attrs}><title>{label} · {op} · {shape}{scales}</title>",
         f'<rect class="box" x="{px(x)}" y="{px(y)}" width="{px(w)}" height="{px(box["h"])}"'
         ' rx="7"/>',
         f'<text class="lbl" x="{text_x}" y="{px(y)}" dy="14">'
@@ -91,7 +102,11 @@ def node_svg(v, pos):
     ]
     if v["values"]:
         canvas = canvas_html(v["values"], "hm", "value", pos)
-        parts.append(f'<foreignObject {heat} y="{px(heat_y)}">{canvas}</foreignObject>')
+        parts.append(
+            f'<foreignObject {heat} y="{px(heat_y)}">{canvas}</foreignObject>'
+            f'<text class="sc" x="{px(x + w - 8)}" y="{px(heat_y + 12)}">'
+            f"±{short(v['values']['scale'])}</text>"
+        )
     else:
         parts.append(
             f'<text class="ids mono" x="{text_x}" y="{px(heat_y)}" dy="12">'
@@ -102,7 +117,7 @@ def node_svg(v, pos):
         parts.append(
             f'<foreignObject class="gradmap" {heat} y="{px(heat_y + 18)}">{canvas}'
             f'</foreignObject><text class="gn" x="{px(x + w - 8)}" y="{px(heat_y + 30)}">'
-            f'<tspan class="gn-sym">∇ </tspan>{v["grad_norm"]:.3g}</text>'
+            f'<tspan class="gn-sym">∇ </tspan>±{short(v["grad"]["scale"])}</text>'
         )
     parts.append("</g>")
     return mark_safe("".join(parts))

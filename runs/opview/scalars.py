@@ -4,22 +4,30 @@ and its gradient once backward has reached it; for attention, the dot product pe
 import numpy as np
 
 from runs.opview.numbers import fmt, shape_text
-from runs.opview.side import token_row
+from runs.opview.side import token_index, token_row
 
 
 def node_scalars(view, node_id, head):
     node = view.trace.nodes[node_id]
     n_head = np.shape(node.value)[0] if node.heads else 0
     head = min(max(head or 0, 0), n_head - 1) if node.heads else None
-    t = view.pos
+    t, token = view.pos, view.tokens[view.pos]
     grad_shown = node.id in view.done and node.grad is not None
-    value_row = token_row(node, node.value, head or 0, view.tokens[t])
-    grad_row = token_row(node, node.grad, head or 0, view.tokens[t]) if grad_shown else None
+    value_row = token_row(node, node.value, head or 0, token, t)
+    grad_row = token_row(node, node.grad, head or 0, token, t) if grad_shown else None
+    flat = entry_flat_indices(node, token_index(node, head or 0, token, t)) if grad_shown else None
     entries = []
     if value_row is not None:
         for j, v in enumerate(value_row):
             g = None if grad_row is None else fmt(float(grad_row[j]))
-            entries.append({"index": j, "value": fmt(float(v)), "grad": g})
+            entries.append(
+                {
+                    "index": j,
+                    "value": fmt(float(v)),
+                    "grad": g,
+                    "flat": None if flat is None else flat[j],
+                }
+            )
     keys = attention_keys(view, node, head) if node.heads else None
     return {
         "node": {
@@ -30,6 +38,7 @@ def node_scalars(view, node_id, head):
             "heads": list(range(n_head)),
             "head": head,
             "grad_shown": grad_shown,
+            "is_ids": node.kind == "input",
             "row_name": row_name(node, view.pos, view.tokens, view.labels),
         },
         "entries": entries,
@@ -37,11 +46,23 @@ def node_scalars(view, node_id, head):
     }
 
 
+def entry_flat_indices(node, index):
+    """Flat index into the node's tensor of each entry of the token's row at `index`."""
+    if index is None:
+        return None
+    positions = np.arange(np.size(node.value)).reshape(np.shape(node.value))
+    return [int(i) for i in np.asarray(positions[index]).reshape(-1)]
+
+
 def row_name(node, pos, tokens, labels):
     if node.kind == "param":
         if node.name == "wte":
             return f"row {tokens[pos]} (“{labels[tokens[pos]]}”)"
+        if node.name == "wpe":
+            return f"row {pos} (position {pos})"
         return "(a weight matrix: click it in the weights panel for its heatmap)"
+    if node.kind == "input":
+        return "the whole input, one integer id per position"
     return f"position {pos} (“{labels[tokens[pos]]}”)"
 
 

@@ -16,6 +16,46 @@ LEAF_RULES = {
 }
 
 
+# What each backward step does, in one plain sentence (the side panel's first line).
+OP_WORDS = {
+    "cross-entropy": "The loss measured how surprised the model was by the right next character. "
+    "Its gradient says: raise the right character's score, lower every other one in proportion "
+    "to its probability.",
+    "matmul": "This multiplied the row by a weight matrix. Backward sends the gradient two ways: "
+    "to the input (through the weights) and to the weights (through the input).",
+    "add": "This added two tensors. A sum passes its gradient unchanged to both inputs.",
+    "rmsnorm": "This scaled the row to a standard size. Backward undoes the scaling and removes "
+    "the part of the gradient that would only change the size.",
+    "relu": "This kept positive numbers and zeroed the rest. The gradient passes only where the "
+    "number was positive.",
+    "softmax": "This turned scores into weights that add up to 1. Raising one weight lowers the "
+    "others, so each score's gradient depends on all of them.",
+    "causal mask": "This hid the future: a token may only look at itself and earlier tokens. "
+    "Hidden scores get no gradient.",
+    "attention scores": "Each query was compared with each key (a dot product). The gradient "
+    "flows to the query through the keys and to the keys through the query.",
+    "weighted sum": "Each head mixed the value rows by its attention weights. The gradient goes "
+    "to the weights (which value mattered) and to the values (how to change them).",
+    "split heads": "This cut the row into one slice per head. Backward glues the slices' "
+    "gradients back together.",
+    "merge heads": "This glued the heads' outputs side by side. Backward cuts the gradient back "
+    "into one slice per head.",
+    "embedding lookup": "This picked one row of a table: the token's (or the position's). Only "
+    "that row gets a gradient.",
+    "param": "A weight: every gradient that reached it is added up here. The optimiser will "
+    "nudge it against this sum.",
+    "input": "An input of integer ids: they have no gradient.",
+}
+
+FORMULA_NOTES = {
+    "cross-entropy": "P is the number of positions whose losses are averaged: here P = 1, this "
+    "token alone (the training step averages over every position of the line).",
+    "attention scores": "D is the size of one head (head_dim); dividing by √D keeps the "
+    "scores from growing with it.",
+    "rmsnorm": "rms is the root-mean-square of the token's row before it is scaled to 1.",
+}
+
+
 def current_op(view):
     """The side panel: the current op's rule, upstream gradient, the gradient it passes
     to each input, and the numbers of the token's row it used."""
@@ -44,6 +84,8 @@ def current_op(view):
         "kind": node.kind,
         "shape": shape_text(node.value),
         "formula": node.formula or LEAF_RULES.get(node.kind, ""),
+        "formula_note": FORMULA_NOTES.get(node.op, ""),
+        "words": OP_WORDS.get(node.op, ""),
         "upstream_norm": norm(node.grad),
         "upstream_map": upstream["map"],
         "upstream_head_norm": upstream["head_norm"],
@@ -76,7 +118,7 @@ def numbers_used(view, node, passed, head):
     cols = head_columns(node, head)
 
     def add(name, array, owner):
-        row = token_row(owner, array, head or 0, view.tokens[view.pos])
+        row = token_row(owner, array, head or 0, view.tokens[view.pos], view.pos)
         if row is None:
             return
         if cols is not None and not owner.heads:
@@ -174,24 +216,27 @@ def head_part(owner, array, head, what):
     return {"map": node_heatmap(owner, array, PANEL_CELLS), "head_norm": None, "what": what}
 
 
-def token_row(node, array, head, token_id):
-    """The part of `array` (a node's value or gradient) that belongs to the token: the last
-    row of a (T, ·) tensor, head `head`'s last row of an (H, T, ·) one, the looked-up row
-    of wte / wpe; None for a weight matrix."""
-    if array is None:
-        return None
-    a = np.asarray(array, np.float64)
-    if a.ndim == 0:
-        return a.reshape(1)
+def token_index(node, head, token_id, pos):
+    """The index of the token's row in a node's tensor: the last row of a (T, ·) tensor,
+    head `head`'s last row of an (H, T, ·) one, the looked-up row of wte / wpe, () for a
+    scalar, all of a 1-d one; None for any other weight matrix."""
+    shape = np.shape(node.value)
+    if not shape:
+        return ()
     if node.kind == "param":
-        if node.name == "wte":
-            return a[token_id]
-        if node.name == "wpe":
-            return None  # the row is the position; shown by scalars via row_name
-        return None
+        return {"wte": (token_id,), "wpe": (pos,)}.get(node.name)
     if node.heads:
-        return a[head, -1]
-    return a[-1] if a.ndim == 2 else a
+        return (head, shape[1] - 1)
+    return (shape[0] - 1,) if len(shape) == 2 else (slice(None),)
+
+
+def token_row(node, array, head, token_id, pos):
+    """The part of `array` (a node's value or gradient) that belongs to the token (see
+    token_index), as a 1-d float64 array; None for a weight matrix or no array."""
+    index = None if array is None else token_index(node, head, token_id, pos)
+    if index is None:
+        return None
+    return np.asarray(array, np.float64)[index].reshape(-1)
 
 
 def vector_numbers(name, row):

@@ -47,20 +47,25 @@ def snapshot_parts(run, step):
 
 
 class OpView:
-    """A run's snapshot step traced at one position, with `op` backward steps done."""
+    """A run's snapshot step traced at one position, with `op` backward steps done.
 
-    def __init__(self, run, step, pos, op=None, head=None):
+    `tokens` (token ids; default: the step's training line) is the sequence traced, so any
+    text the student types can be traced with the step's parameters: position `pos`
+    predicts tokens[pos + 1]."""
+
+    def __init__(self, run, step, pos, op=None, head=None, tokens=None):
         self.run, self.step, self.pos = run, step, pos
         self.snapshot = snapshot_parts(run, step)
         if self.snapshot is None:
             raise Http404("no snapshot at this step")
-        if not 0 <= pos < len(self.snapshot["tokens"]):
+        self.line = [*self.snapshot["tokens"], self.snapshot["targets"][-1]]  # trained on
+        self.tokens = self.line if tokens is None else list(tokens)
+        if not 0 <= pos < len(self.tokens) - 1:
             raise Http404("no such position")
         params = run.params_at(step)
         if params is None:
             raise Http404("no parameters stored for this step")
         self.model = model_at(run, params)
-        self.tokens = [*self.snapshot["tokens"], self.snapshot["targets"][-1]]
         self.trace = trace_token(self.model, self.tokens, pos)
         self.order = self.trace.backward_order
         self.op = min(max(op or 0, 0), len(self.order))
@@ -79,7 +84,7 @@ class OpView:
     def step_grads(self):
         """The whole step's gradients: the mean loss over every position of the document."""
         if self._step_grads is None:
-            self._step_grads = self.model.loss_and_grads(self.tokens)[1]
+            self._step_grads = self.model.loss_and_grads(self.line)[1]
         return self._step_grads
 
     def state_of(self, node_id):
@@ -122,6 +127,7 @@ class OpView:
             "order_ids": " ".join(str(i) for i in self.order),
             "scalars_url": f"{self.url}nodes/",
             "weights_url": f"{self.url}weights/",
+            "update_url": f"{self.url}update/",
         }
 
 

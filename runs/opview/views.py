@@ -10,10 +10,12 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET
 
 from common import funnel
+from runs.opview.chain import chain_rule
 from runs.opview.render import graph
 from runs.opview.scalars import node_scalars as scalars_of
 from runs.opview.side import current_op
 from runs.opview.trace import OpView
+from runs.opview.update import apply_update
 from runs.opview.weights import weight_maps, weights_panel
 from runs.page import query_int, visible_run
 
@@ -35,7 +37,7 @@ def opview(request, run_id, step, pos):
     if request.htmx and not request.htmx.history_restore_request:
         html = render_to_string("runs/opview.html#side", context, request)
         oob = {**context, "oob": True}
-        for name in ("controls", "state", "weights", "scalars_slot", "weight_slot"):
+        for name in ("controls", "state", "weights", "scalars_slot", "weight_slot", "update_slot"):
             html += render_to_string(f"runs/opview.html#{name}", oob, request)
         return HttpResponse(html)
     context.update(graph(view))
@@ -67,3 +69,36 @@ def weight_grad(request, run_id, step, pos, name):
         raise Http404("no such weight")
     context = {**view.base_context(), "weight": weight_maps(view, node)}
     return render(request, "runs/opview.html#weight", context)
+
+
+@login_required
+@require_GET
+def chain(request, run_id, step, pos, node_id):
+    """The chain rule on one number: how entry `?i=` (a flat index) of node `node_id`'s
+    gradient was made from the ops that read it, once backward (`?op=`) has passed it."""
+    run = visible_run(request, run_id)
+    view = OpView(run, step, pos, query_int(request, "op"))
+    if not 0 <= node_id < len(view.trace.nodes):
+        raise Http404("no such node")
+    node = view.trace.nodes[node_id]
+    index = query_int(request, "i")
+    if index is None or not 0 <= index < max(1, node.grad.size if node.grad is not None else 1):
+        raise Http404("no such entry")
+    context = view.base_context()
+    if node.id in view.done:
+        context.update(chain_rule(view, node_id, index))
+    elif node.kind == "input":
+        context["chain_ids"] = node.label
+    else:
+        context["chain_missing"] = node.label
+    return render(request, "runs/opview.html#chain", context)
+
+
+@login_required
+@require_GET
+def update(request, run_id, step, pos):
+    """Apply the update: Adam's numbers for the token's row of every weight the token's
+    gradient reached, and the model after the step (recomputed by replaying the run)."""
+    run = visible_run(request, run_id)
+    view = OpView(run, step, pos, query_int(request, "op"))
+    return render(request, "runs/opview.html#update", {**view.base_context(), **apply_update(view)})

@@ -43,7 +43,7 @@ def weights_panel(view):
     return {
         "weights": rows,
         "weights_lr": scalars.get("lr"),
-        "weights_positions": len(view.tokens) - 1,
+        "weights_positions": len(view.line) - 1,
         "updates_per_matrix": bool(updates),
     }
 

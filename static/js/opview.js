@@ -24,7 +24,9 @@
   function color(v, grad) {
     // diverging: negative blue, positive red (values) / green-purple (gradients)
     if (v === -128) return "rgb(214,214,214)";
+    // gradients by √|g|: a gradient a tenth of the node's largest still shows clearly
     var t = Math.min(1, Math.abs(v) / 127);
+    if (grad) t = Math.sqrt(t);
     var hi = grad ? (v >= 0 ? [118, 42, 131] : [27, 120, 55]) : (v >= 0 ? [178, 24, 43] : [33, 102, 172]);
     var r = Math.round(255 + (hi[0] - 255) * t), g = Math.round(255 + (hi[1] - 255) * t),
       b = Math.round(255 + (hi[2] - 255) * t);
@@ -89,8 +91,8 @@
     if (c < 0 || c >= hm.cols || r < 0 || r >= hm.rows) return null;
     var q = hm.q[(hd * hm.rows + r) * hm.cols + c];
     var re = edges(hm.srcRows, hm.rows, hm.keepLast), ce = edges(hm.srcCols, hm.cols, false);
-    var rowText = hm.keepLast && r === hm.rows - 1 ? "position " + canvas.dataset.pos + " (this token)"
-      : "row " + span(re, r);
+    var rowText = hm.keepLast && r === hm.rows - 1 ? "position " + canvas.dataset.pos + " (this token" +
+      (canvas.dataset.only === "1" ? "; every other row is 0)" : ")") : "row " + span(re, r);
     var text = (canvas.dataset.what || "") + " · " + (hm.heads > 1 ? "head " + hd + " · " : "") +
       rowText + " · col " + span(ce, c) + ": ";
     text += q === -128 ? "masked (−∞)" : "≈ " + ((q / 127) * hm.scale).toPrecision(3) +
@@ -141,42 +143,117 @@
     var moved = graph.dataset.op !== state.dataset.op;
     graph.dataset.op = state.dataset.op;  // the state the graph shows now
     drawAll(graph);
+    updateMinimap();
     var node = moved && current && document.getElementById("opnode-" + current);
     if (node) centerInGraph(node);
   }
 
   function centerInGraph(node) {
-    // scroll only the graph's own box: the page (and the panels beside it) stay put
+    // centre it in the graph's own box; then, only if the box's part that holds it is
+    // off screen (the page's title above), scroll the page just enough to show it
     var wrap = node.closest(".op-graph-wrap");
     if (!wrap) return;
     var r = node.getBoundingClientRect(), w = wrap.getBoundingClientRect();
     wrap.scrollTo({
       top: wrap.scrollTop + (r.top - w.top) - (wrap.clientHeight - r.height) / 2,
       left: wrap.scrollLeft + (r.left - w.left) - (wrap.clientWidth - r.width) / 2,
-      behavior: playing ? "auto" : "smooth",
     });
+    // one column (a phone): the side panel, above, is what explains the step; leave the page be
+    if (window.matchMedia("(max-width: 900px)").matches) return;
+    r = node.getBoundingClientRect();
+    var bar = document.getElementById("op-controls");
+    var top = bar ? bar.getBoundingClientRect().bottom : 0;
+    if (r.bottom > window.innerHeight - 8) window.scrollBy(0, r.bottom - window.innerHeight + 16);
+    else if (r.top < top) window.scrollBy(0, r.top - top - 16);
   }
 
-  // --- fit width: the whole graph scaled into its box, remembered in this browser ------------
-  function fitChosen() {
-    try { return window.localStorage.getItem("microlab.opFit") === "1"; } catch (e) { return false; }
-  }
-
-  function applyFit() {
-    var on = fitChosen();
-    var wrap = document.querySelector(".op-graph-wrap");
-    if (wrap) wrap.classList.toggle("fit", on);
-    var button = document.getElementById("op-fit");
-    if (button) button.setAttribute("aria-pressed", on ? "true" : "false");
-  }
-
-  function toggleFit() {
-    try { window.localStorage.setItem("microlab.opFit", fitChosen() ? "0" : "1"); } catch (e) { /* private mode */ }
-    applyFit();
+  function centerCurrent() {
     var state = document.getElementById("op-state");
     var node = state && state.dataset.current && document.getElementById("opnode-" + state.dataset.current);
     if (node) centerInGraph(node);
   }
+
+  // --- zoom: never below 100 %, where no text in the graph is under 11 px; remembered -------
+  var ZOOMS = [1, 1.25, 1.5, 2];
+
+  function zoomIndex() {
+    var saved = 0;
+    try { saved = Number(window.localStorage.getItem("microlab.opZoom")) || 0; } catch (e) { /* private mode */ }
+    return Math.max(0, Math.min(ZOOMS.length - 1, saved));
+  }
+
+  function applyZoom() {
+    var svg = document.getElementById("op-graph");
+    if (!svg) return;
+    var box = svg.viewBox.baseVal, z = ZOOMS[zoomIndex()];
+    svg.setAttribute("width", Math.round(box.width * z));
+    svg.setAttribute("height", Math.round(box.height * z));
+    var level = document.getElementById("op-zoom-level");
+    if (level) level.textContent = Math.round(z * 100) + "%";
+    var out = document.getElementById("op-zoom-out"), inn = document.getElementById("op-zoom-in");
+    if (out) out.disabled = zoomIndex() === 0;
+    if (inn) inn.disabled = zoomIndex() === ZOOMS.length - 1;
+    updateMinimap();
+  }
+
+  function zoom(by) {
+    var next = Math.max(0, Math.min(ZOOMS.length - 1, zoomIndex() + by));
+    try { window.localStorage.setItem("microlab.opZoom", String(next)); } catch (e) { /* private mode */ }
+    applyZoom();
+    centerCurrent();
+  }
+
+  // --- the minimap: every node as a small box, the part of the graph in view framed ----------
+  var SVG_NS = "http://www.w3.org/2000/svg";
+
+  function buildMinimap() {
+    var map = document.getElementById("op-minimap"), graph = document.getElementById("op-graph");
+    if (!map || !graph || map.childNodes.length) return;
+    graph.querySelectorAll(".opnode").forEach(function (g) {
+      var box = g.querySelector("rect.box"), r = document.createElementNS(SVG_NS, "rect");
+      ["x", "y", "width", "height"].forEach(function (a) { r.setAttribute(a, box.getAttribute(a)); });
+      r.setAttribute("class", "mm-node");
+      r.dataset.node = g.dataset.node;
+      map.appendChild(r);
+    });
+    var frame = document.createElementNS(SVG_NS, "rect");
+    frame.setAttribute("class", "mm-view");
+    frame.setAttribute("vector-effect", "non-scaling-stroke");
+    frame.setAttribute("stroke-width", "2");
+    map.appendChild(frame);
+    var wrap = graph.closest(".op-graph-wrap");
+    wrap.addEventListener("scroll", updateMinimap, { passive: true });
+    map.addEventListener("click", function (ev) {
+      var rect = map.getBoundingClientRect(), view = map.viewBox.baseVal, z = ZOOMS[zoomIndex()];
+      var gx = ((ev.clientX - rect.left) / rect.width) * view.width;
+      var gy = ((ev.clientY - rect.top) / rect.height) * view.height;
+      wrap.scrollTo({ left: gx * z - wrap.clientWidth / 2, top: gy * z - wrap.clientHeight / 2 });
+    });
+  }
+
+  function updateMinimap() {
+    var map = document.getElementById("op-minimap"), graph = document.getElementById("op-graph");
+    if (!map || !graph) return;
+    buildMinimap();
+    map.querySelectorAll(".mm-node").forEach(function (r) {
+      var g = document.getElementById("opnode-" + r.dataset.node);
+      var st = g && (g.classList.contains("st-current") ? "current" : g.classList.contains("st-done") ? "done" : "");
+      r.setAttribute("class", "mm-node" + (st ? " st-" + st : ""));
+    });
+    var wrap = graph.closest(".op-graph-wrap"), z = ZOOMS[zoomIndex()], frame = map.querySelector(".mm-view");
+    if (!wrap || !frame) return;
+    frame.setAttribute("x", wrap.scrollLeft / z);
+    frame.setAttribute("y", wrap.scrollTop / z);
+    frame.setAttribute("width", wrap.clientWidth / z);
+    frame.setAttribute("height", wrap.clientHeight / z);
+  }
+
+  // --- the toolbar's height places the panels below it -------------------------------------
+  function measureBar() {
+    var bar = document.getElementById("op-controls"), root = document.getElementById("opview");
+    if (bar && root) root.style.setProperty("--op-bar-h", bar.offsetHeight + "px");
+  }
+  window.addEventListener("resize", function () { measureBar(); updateMinimap(); });
 
   // --- play --------------------------------------------------------------------------------
   var playing = false, timer = null;
@@ -219,7 +296,8 @@
 
   document.addEventListener("click", function (ev) {
     if (ev.target.closest && ev.target.closest("#op-play")) setPlaying(!playing);
-    if (ev.target.closest && ev.target.closest("#op-fit")) toggleFit();
+    if (ev.target.closest && ev.target.closest("#op-zoom-in")) zoom(+1);
+    if (ev.target.closest && ev.target.closest("#op-zoom-out")) zoom(-1);
     // the side panel is swapped whole: a keyboard user keeps focus on the head picker
     if (ev.target.closest && ev.target.closest(".op-head-pick button")) refocusHead = true;
   });
@@ -243,7 +321,8 @@
   document.addEventListener("htmx:afterSettle", function (ev) {
     if (!document.getElementById("opview")) return;
     keepSpeed(document);
-    applyFit();
+    applyZoom();
+    measureBar();
     applyState();
     drawAll(document);
     var button = document.getElementById("op-play");
@@ -256,7 +335,7 @@
       refocusHead = false;
       focusChosenHead();
     }
-    if (target && (target.id === "op-scalars" || target.id === "op-weight") && target.scrollIntoView) {
+    if (target && /^op-(scalars|weight|update|chain)$/.test(target.id) && target.scrollIntoView) {
       target.scrollIntoView({ block: "nearest" });
     }
     if (playing && ev.detail && ev.detail.target && ev.detail.target.id === "op-side") tick();
@@ -269,13 +348,17 @@
     if (tag === "input" || tag === "textarea" || tag === "select") return;
     // Space / Enter on a head button presses it (not Play)
     if ((ev.key === " " || ev.key === "Enter") && ev.target.closest && ev.target.closest(".op-head-pick")) return;
-    if (ev.key === "f") { ev.preventDefault(); toggleFit(); return; }
+    if (ev.key === "+" || ev.key === "=") { ev.preventDefault(); zoom(+1); return; }
+    if (ev.key === "-") { ev.preventDefault(); zoom(-1); return; }
     var id = { ArrowRight: "op-step", ArrowLeft: "op-back", r: "op-reset", Home: "op-reset", " ": "op-play" }[ev.key];
     if (ev.key === "Enter" && ev.target.classList && ev.target.classList.contains("opnode")) {
       ev.target.dispatchEvent(new MouseEvent("click", { bubbles: true }));
       return;
     }
     var button = id && document.getElementById(id);
+    if (id === "op-step" && button && button.disabled) {  // after the last step: the update
+      button = document.querySelector("#op-take-step button");
+    }
     if (!button || button.disabled) return;
     ev.preventDefault();
     if (id !== "op-play") setPlaying(false);
@@ -284,7 +367,8 @@
 
   function init() {
     if (!document.getElementById("opview")) return;
-    applyFit();
+    measureBar();
+    applyZoom();
     drawAll(document);
     applyState();
   }

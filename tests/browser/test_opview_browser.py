@@ -84,11 +84,11 @@ def engine_wte_grad_norm(lab_server, run_id, step, pos):
     return float(np.linalg.norm(grads["wte"]))
 
 
-def test_step_through_a_tokens_backward_pass(page, lab_server):
-    lab_server.wait_healthy()
-    sign_up(page, "grace")
+def train_and_inspect(page, config, pos):
+    """Train a run with `config` through the site, pick position `pos` on its page and
+    follow "Inspect every operation": (run id, step, the op view's URL)."""
     page.goto("/runs/new/?pack=sql_snippets")
-    for name, value in CONFIG.items():
+    for name, value in config.items():
         page.fill(f"#id_{name}", value)
     page.get_by_role("button", name="Start training").click()
     page.wait_for_url(re.compile(r"/runs/\d+/$"))
@@ -98,16 +98,20 @@ def test_step_through_a_tokens_backward_pass(page, lab_server):
         timeout=90_000,
     )
     page.reload()
-
-    # from the token strip: pick position 4 and follow "Inspect every operation"
-    page.locator("#tok-4").click()
+    page.locator(f"#tok-{pos}").click()
     page.wait_for_function(
-        "() => document.getElementById('tok-4').getAttribute('aria-pressed') === 'true'"
+        f"() => document.getElementById('tok-{pos}').getAttribute('aria-pressed') === 'true'"
     )
     page.get_by_role("link", name=re.compile("Inspect every operation")).click()
-    page.wait_for_url(re.compile(r"/steps/\d+/tokens/4/ops/$"))
-    step = int(re.search(r"/steps/(\d+)/", page.url).group(1))
-    ops_url = page.url
+    page.wait_for_url(re.compile(rf"/steps/\d+/tokens/{pos}/ops/$"))
+    return run_id, int(re.search(r"/steps/(\d+)/", page.url).group(1)), page.url
+
+
+def test_step_through_a_tokens_backward_pass(page, lab_server):
+    lab_server.wait_healthy()
+    sign_up(page, "grace")
+    # from the token strip: pick position 4 and follow "Inspect every operation"
+    run_id, step, ops_url = train_and_inspect(page, CONFIG, 4)
 
     # before backward: no gradients, and the page says why
     assert "a graph drawn before backward has none" in page.locator("#op-side").inner_text()
@@ -165,8 +169,9 @@ def test_step_through_a_tokens_backward_pass(page, lab_server):
     # the gradient norm shown on the token embedding (wte) equals the engine's
     expected = engine_wte_grad_norm(lab_server, run_id, step, 4)
     wte = next(n for n, info in graph["nodes"].items() if info["label"] == "wte")
-    shown = page.locator(f"#opnode-{wte} .gn").text_content()
-    assert float(shown.replace("∇", "").strip()) == pytest.approx(expected, rel=5e-3)
+    shown = page.locator(f"#opnode-{wte}").get_attribute("data-grad-norm")
+    assert float(shown) == pytest.approx(expected, rel=5e-4)
+    assert page.locator(f"#opnode-{wte} .gn").text_content().startswith("∇ ±")
     assert wte_side == pytest.approx(expected, rel=5e-4)
     row = page.locator('#op-weights tr[data-weight="wte"] .token-norm').inner_text()
     assert float(row) == pytest.approx(expected, rel=5e-4)
@@ -245,24 +250,15 @@ def test_step_through_a_tokens_backward_pass(page, lab_server):
     page.goto(f"{ops_url}?op={k}")
     assert page.evaluate(STATE)["current"] == weights_node
 
-    # "Fit width" (button or f) scales the whole graph into its box; a reload keeps it
+    # zoom (button or + / −) never below 100 %, where the graph's text is 11 px or more;
+    # a reload keeps the level
     natural = float(page.locator("#op-graph").get_attribute("width"))
-    fitted = """() => {
-        const wrap = document.querySelector(".op-graph-wrap");
-        const pad = parseFloat(getComputedStyle(wrap).paddingLeft) * 2;
-        return {fit: wrap.classList.contains("fit"), inner: wrap.clientWidth - pad,
-                drawn: document.getElementById("op-graph").getBoundingClientRect().width,
-                sideways: wrap.scrollWidth > wrap.clientWidth + 1};
-    }"""
-    assert not page.evaluate(fitted)["fit"]
-    page.keyboard.press("f")
-    assert page.locator("#op-fit").get_attribute("aria-pressed") == "true"
-    fit = page.evaluate(fitted)
-    assert fit["fit"] and not fit["sideways"]
-    assert fit["drawn"] == pytest.approx(fit["inner"], abs=2) and fit["drawn"] != natural
-    screenshot(page, "opview-fit-width")
+    assert page.locator("#op-zoom-out").is_disabled()
+    page.keyboard.press("+")
+    assert page.locator("#op-zoom-level").inner_text() == "125%"
+    zoomed = float(page.locator("#op-graph").get_attribute("width"))
+    assert zoomed == pytest.approx(natural * 1.25, abs=1)
     page.reload()
-    assert page.evaluate(fitted)["fit"]
-    page.locator("#op-fit").click()
-    assert page.locator("#op-fit").get_attribute("aria-pressed") == "false"
-    assert page.evaluate(fitted)["drawn"] == pytest.approx(natural, abs=1)
+    assert page.locator("#op-zoom-level").inner_text() == "125%"
+    page.locator("#op-zoom-out").click()
+    assert float(page.locator("#op-graph").get_attribute("width")) == pytest.approx(natural, abs=1)

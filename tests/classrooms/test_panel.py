@@ -133,6 +133,8 @@ def test_the_spotlight_shows_the_run_to_who_may_see_it(
     client.force_login(classmate)  # not shared with the class: not shown to a classmate
     body = client.get(reverse("classrooms:spotlight", args=[classroom.pk])).content.decode()
     assert 'id="loss-canvas"' not in body and "not shared with you" in body
+    for leak in (f"run {run.pk}", "student ·", run.source_title):  # nor named in the header
+        assert leak not in body, leak
     Run.objects.filter(pk=run.pk).update(classroom=classroom)
     body = client.get(reverse("classrooms:spotlight", args=[classroom.pk])).content.decode()
     assert 'id="loss-canvas"' in body

@@ -148,3 +148,14 @@ def test_the_student_page_shows_the_rules(client, classroom, student, packs):
     body = client.get(reverse("classrooms:detail", args=[classroom.pk])).content.decode()
     assert "seed 3" in body and "up to <strong>3</strong>" in body
     assert f"?classroom={classroom.pk}" in body
+
+
+def test_a_classroom_description_is_bounded(client, instructor):
+
+    client.force_login(instructor)
+    response = client.post(reverse("classrooms:new"), {"name": "Big", "description": "x" * 2_001})
+    assert response.status_code == 400
+    assert "at most 2000 characters (it has 2001)" in response.content.decode()
+    assert not Classroom.objects.exists()
+    response = client.post(reverse("classrooms:new"), {"name": "Ok", "description": "x" * 2_000})
+    assert response.status_code == 302

@@ -1,5 +1,6 @@
 import pytest
 from django.core.management import call_command
+from django.http import HttpRequest
 
 from packs_app.models import BlocklistEntry, Pack, Upload
 from packs_app.sources import DEFAULT_CONFIG, resolve_source
@@ -29,7 +30,7 @@ def pack_form(**changes):
 
 @pytest.fixture
 def admin_client(client, instructor):
-    assert client.login(username=instructor.username, password=PASSWORD)
+    assert client.login(request=HttpRequest(), username=instructor.username, password=PASSWORD)
     return client
 
 
@@ -71,7 +72,7 @@ def test_custom_pack_admin_round_trip(admin_client, instructor, student):
         ({"text": "ok line\n<script>x</script>"}, "text", "script or markup injection"),
         ({"text": "\n \n"}, "text", "This field is required."),
         ({"text": "".join(chr(0x400 + i) for i in range(300))}, "text", "different characters"),
-        ({"text": "ab\n" * 70_000}, "text", "the limit is 200,000"),
+        ({"text": "ab\n" * 70_000}, "text", "larger than 200 KB (204,800 bytes)"),
         ({"recommended_config": '{"n_embd": 100}'}, "recommended_config", "n_embd must be"),
         ({"recommended_config": '{"colour": 1}'}, "recommended_config", "unknown setting"),
         ({"recommended_config": '{"n_embd": 30, "n_head": 4}'}, "recommended_config", "divide"),

@@ -38,11 +38,22 @@ def test_starting_set_covers_three_categories():
         ("mkfs.ext4 /dev/sda1", "destructive"),
         ("dd if=/dev/zero of=/dev/sda", "destructive"),
         (":(){ :|:& };:", "destructive"),
+        # the bypasses of issue 11: normalised, then the markup rules
+        ("<scr\u200bipt>alert(1)</scr\u200bipt>", "injection"),  # a zero-width space
+        ("<details open ontoggle=alert(1)>", "injection"),
+        ("<svg><animate onbegin=alert(1) attributeName=x>", "injection"),
+        ("<a href='java&#x09;script:alert(1)'>x</a>", "injection"),
+        ("<a href='java\tscript:alert(1)'>x</a>", "injection"),
+        ("<a href='&#106;avascript:alert(1)'>x</a>", "injection"),
+        ("</script><b>", "injection"),
+        ("<\uff53\uff43\uff52\uff49\uff50\uff54>", "injection"),  # fullwidth letters
+        ("<sc\u202eript>", "injection"),  # a bidirectional override
+        ("&lt;script&gt;", "injection"),
     ],
 )
 def test_starting_set_blocks(text, category):
-    entry = BlocklistEntry.objects.first_match(text)
-    assert entry is not None and entry.category == category
+    entry, line = BlocklistEntry.objects.first_match(text)
+    assert entry.category == category and line == 0
     with pytest.raises(UploadRejected) as rejected:
         check_text(f"line one\n{text}\nline three")
     assert entry.get_category_display() in rejected.value.message

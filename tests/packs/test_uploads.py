@@ -49,7 +49,8 @@ def test_successful_upload_shows_counts_preview_and_train_link(client, student):
     assert response.status_code == 302
     assert response["Location"] == f"{URL}?upload={upload.id}#summary"
     assert upload.text == "ada\nalan\ngrace\nlinus"  # newlines, trailing spaces, empty lines
-    assert upload.id == hashlib.sha256(upload.text.encode()).hexdigest()[:20]
+    digest = hashlib.sha256(f"{student.pk}\n{upload.text}".encode()).hexdigest()[:20]
+    assert upload.id == digest
     assert list(upload.owners.all()) == [student] and upload.created_by == student
     assert upload.name == "names.txt"
     html = page(client.get(response["Location"]))
@@ -72,17 +73,54 @@ def test_the_list_shows_only_my_uploads(client, student, classmate):
     assert "mine.txt" in html and "theirs.txt" not in html
 
 
-def test_same_text_gives_same_id_and_one_copy(client, student, classmate):
+def test_same_text_twice_from_one_student_is_one_copy(client, student):
     client.force_login(student)
     post_file(client, NAMES)
-    post_file(client, NAMES.replace("\n", "\r\n"), name="again.txt")  # same after preprocessing
-    assert Upload.objects.count() == 1
-    client.force_login(classmate)
-    response = post_file(client, NAMES, name="copy.txt")
-    upload = Upload.objects.get()
-    assert set(upload.owners.all()) == {student, classmate}
+    response = post_file(client, NAMES.replace("\n", "\r\n"), name="again.txt")
+    upload = Upload.objects.get()  # same after preprocessing
     assert response["Location"].startswith(f"{URL}?upload={upload.id}")
-    assert "uploaded before" in page(client.get(response["Location"]))
+    assert "you uploaded this text before as names.txt" in page(client.get(response["Location"]))
+
+
+@pytest.mark.services
+def test_the_same_text_from_a_stranger_reveals_nothing(client, student, classmate, instructor):
+    """De-duplication is invisible across users: the second uploader gets their own upload,
+    name and sharing, and nothing about the first."""
+    from classrooms.models import Classroom
+
+    classroom = Classroom.objects.create(name="Secret Club", instructor=instructor)
+    classroom.join(student)
+    client.force_login(student)
+    client.get(post_file(client, NAMES, name="A_private_notes.txt")["Location"])  # its message
+    first = Upload.objects.get()
+    first.shared_with.add(classroom)
+    client.force_login(classmate)
+    response = post_file(client, NAMES, name="mine.txt")
+    html = page(client.get(response["Location"]))
+    theirs = Upload.objects.exclude(pk=first.pk).get()
+    assert list(theirs.owners.all()) == [classmate] and theirs.name == "mine.txt"
+    assert theirs.id != first.id and not theirs.shared_with.exists()
+    assert "Uploaded mine.txt." in html and "before" not in html
+    for leak in ("A_private_notes", "Secret Club", first.id):
+        assert leak not in html, leak
+    assert list(first.owners.all()) == [student] and first.name == "A_private_notes.txt"
+
+
+@pytest.mark.services
+def test_a_bidi_override_in_a_file_name_is_neutralised(client, student):
+    client.force_login(student)
+    response = post_file(client, NAMES, name="invoice\u202efdp.txt")
+    assert Upload.objects.get().name == "invoicefdp.txt"
+    assert "\u202e" not in page(client.get(response["Location"]))
+
+
+@pytest.mark.services
+def test_a_nul_byte_in_the_file_is_a_400_with_the_line(client, student):
+    client.force_login(student)
+    response = post_file(client, b"ok line\nbad\x00line\n")
+    assert response.status_code == 400
+    assert "Line 2 contains a NUL character" in page(response)
+    assert not Upload.objects.exists()
 
 
 def test_a_utf8_bom_is_dropped(client, student):
@@ -153,14 +191,18 @@ def test_too_many_unique_characters(client, student):
     assert status == 400 and "uses 300 different characters; the limit is 256" in html
 
 
-def test_too_many_characters_after_preprocessing(client, student):
-    text = "abcdefghi\n" * 20_100  # 201,000 bytes raw, 200,999 characters preprocessed
-    status, html = rejected(client, student, text)
-    assert status == 400 and "the limit is 200,000" in html
+@pytest.mark.services
+def test_one_size_rule_exactly_at_the_limit_is_accepted(client, student):
+    """204,800 bytes is "at most 200 KB": no second rule in characters refuses it."""
+    text = "abcdefghi\n" * 20_480  # 204,800 bytes
+    assert len(text.encode()) == 204_800
+    status, html = rejected(client, student, text + "x")
+    assert status == 413 and "larger than 200 KB (204,800 bytes)" in html
+    assert post_file(client, text).status_code == 302
 
 
 def test_preprocessing_counts_not_raw_size(client, student):
-    # 204,000 raw bytes, but trailing spaces and empty lines go: well under 200,000.
+    # trailing spaces and empty lines go before the size is checked again
     client.force_login(student)
     response = post_file(client, "abc" + " " * 96 + "\n\n" + "abc\n" * 100)
     assert response.status_code == 302
@@ -246,15 +288,15 @@ def test_only_owners_share_unshare_or_remove(client, student, classmate, classro
     assert not upload.shared_with.exists()
 
 
-def test_remove_keeps_the_copy_for_other_owners(client, student, classmate):
+def test_remove_keeps_the_copy_of_another_owner(client, student, classmate):
     for user in (student, classmate):
         client.force_login(user)
         post_file(client, "same\n")
-    upload = Upload.objects.get()
-    client.post(reverse("packs:remove", args=[upload.id]))  # classmate
-    assert list(upload.owners.all()) == [student]
+    theirs = classmate.uploads.get()
+    client.post(reverse("packs:remove", args=[theirs.id]))  # classmate
+    assert list(Upload.objects.all()) == [student.uploads.get()]
     client.force_login(student)
-    client.post(reverse("packs:remove", args=[upload.id]))
+    client.post(reverse("packs:remove", args=[student.uploads.get().id]))
     assert not Upload.objects.exists()
 
 
@@ -294,3 +336,24 @@ def test_too_large_with_csrf_enforced_still_says_413(student):
     assert not Upload.objects.exists()
     ok = SimpleUploadedFile("ok.txt", b"fine\n", "text/plain")
     assert client.post(URL, {"csrfmiddlewaretoken": token, "file": ok}).status_code == 302
+
+
+def test_rows_shared_by_several_owners_are_split(student, classmate):
+    """packs_app migration 0005: each later owner gets their own copy, and their runs."""
+    import importlib
+
+    from django.apps import apps
+
+    from packs_app.sources import resolve_source
+    from runs.models import Run
+    from tests.runs.conftest import TINY
+
+    split = importlib.import_module("packs_app.migrations.0005_upload_one_copy_per_owner")
+    shared = Upload.objects.create(id="legacy", text="ab\nba", name="first.txt", created_by=student)
+    shared.owners.add(student, classmate)
+    run = Run.objects.start(classmate, resolve_source(shared.ref, classmate), TINY)
+    split.split_shared_rows(apps, None)
+    assert list(shared.owners.all()) == [student]
+    theirs = classmate.uploads.get()
+    assert theirs.text == shared.text and theirs.name == "" and theirs.pk != shared.pk
+    assert Run.objects.get(pk=run.pk).upload_id == theirs.pk

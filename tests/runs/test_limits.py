@@ -1,6 +1,7 @@
 """At most LAB_MAX_ACTIVE_RUNS runs queued or running per student; the next is refused
 with a message and 409, and nothing is stored. (Simultaneous starts: tests/reliability.)"""
 
+import pytest
 from django.urls import reverse
 
 from runs.models import Run
@@ -58,3 +59,37 @@ def test_htmx_refusal_swaps_the_form_with_the_message(client, student, pack, sta
     assert response.status_code == 409
     html = response.content.decode()
     assert html.lstrip().startswith("<form") and 'id="run-form-errors"' in html
+
+
+@pytest.mark.services
+def test_the_sample_budget_is_stated_and_enforced(client, student, pack):
+    """Issue 11: sample every step, 20 at a time, held a worker for a minute and stored 3 MB."""
+    from runs.config import samples_per_run
+
+    client.force_login(student)
+    form = client.get(reverse("runs:new")).content.decode()
+    assert "at most 400 generated samples in all" in form and "about 100 KB" in form
+    greedy = {"num_steps": 100, "sample_interval": 1, "sample_count": 20}
+    response = post_new_run(client, pack, **greedy)
+    assert response.status_code == 400
+    assert "20 samples × 100 batches = 2,000 samples; a run may store at most 400" in (
+        response.content.decode()
+    )
+    assert not Run.objects.exists()
+    # at the budget exactly: 20 samples every 100 steps of 2,000 (and 7 steps: 3 batches)
+    assert samples_per_run({"num_steps": 2000, "sample_interval": 100, "sample_count": 20}) == 400
+    assert samples_per_run({"num_steps": 7, "sample_interval": 3, "sample_count": 1}) == 3
+    fits = {"num_steps": 40, "sample_interval": 2, "sample_count": 20}  # 400
+    assert post_new_run(client, pack, **fits).status_code == 302
+
+
+def test_the_batches_counted_are_the_batches_the_engine_makes():
+    from engine import Trainer
+    from runs.config import sample_batches
+
+    trainer = Trainer(["abc", "bca"], num_steps=7, sample_interval=3, sample_count=1,
+                      n_embd=8, n_head=2, n_layer=1, block_size=8, learning_rate=0.01)  # fmt: skip
+    batches = 0
+    while not trainer.done:
+        batches += trainer.step().samples is not None
+    assert batches == sample_batches(7, 3) == 3

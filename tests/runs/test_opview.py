@@ -8,6 +8,7 @@ import re
 import numpy as np
 import pytest
 from django.core.management import call_command
+from django.http import HttpRequest
 from django.urls import reverse
 
 from engine import GPT, GPTConfig, trace_token
@@ -48,7 +49,7 @@ def url(run, step, pos, **query):
 
 
 def login(client, user):
-    assert client.login(username=user.username, password=PASSWORD)
+    assert client.login(request=HttpRequest(), username=user.username, password=PASSWORD)
     return client
 
 
@@ -125,7 +126,8 @@ def test_step_walks_the_backward_order_and_shows_the_rule_and_gradients(client, 
                 assert float(shown.group(1)) == pytest.approx(np.linalg.norm(g), rel=1e-3)
     # the out-of-band pieces come along
     assert 'id="op-controls"' in html and 'id="op-state"' in html and 'id="op-weights"' in html
-    assert html.count('hx-swap-oob="true"') == 5  # and the scalars of an earlier op go
+    # and the scalars and the update of an earlier op go
+    assert html.count('hx-swap-oob="true"') == 6
 
 
 def test_op_is_clamped_and_back_and_reset_point_backwards(client, student, run):
@@ -209,7 +211,7 @@ def test_a_node_expands_to_exact_scalars_and_attention_to_its_dot_products(clien
     html = client.get(f"{base}?head=1&op=0").content.decode()
     assert 'id="op-scalars-view"' in html
     assert "q·k" in html
-    assert "no gradient yet" in html
+    assert "backward has not reached it yet" in html
     row = weights.value[1, -1]
     for j in range(pos + 1):
         assert f"{row[j]:.4g}" in html
@@ -379,7 +381,7 @@ def test_heatmaps_are_compact_keep_the_token_row_and_mark_masked_cells():
     assert (q[:, 0, 1:] == -128).all() and (q[:, 3] == 127).all()
 
 
-ROUTES = ("page", "fragment", "scalars", "weight")
+ROUTES = ("page", "fragment", "scalars", "weight", "chain", "update")
 
 
 def route_url(run, which):
@@ -390,6 +392,10 @@ def route_url(run, which):
         return url(run, step, 1, op=3)
     if which == "scalars":
         return reverse("runs:opview_scalars", args=[run.pk, step, 1, 5])
+    if which == "chain":
+        return reverse("runs:opview_chain", args=[run.pk, step, 1, 5]) + "?op=999&i=0"
+    if which == "update":
+        return reverse("runs:opview_update", args=[run.pk, step, 1])
     return reverse("runs:opview_weight", args=[run.pk, step, 1, "wte"])
 
 
@@ -479,3 +485,29 @@ def test_opening_the_op_view_counts_in_the_lesson_funnel(client, student, instru
     assert client.get(url(run, step, 2), HTTP_HX_REQUEST="true").status_code == 200
     assert client.get(url(run, step, 2)).status_code == 200
     assert openers() == ["instructor", "student"]  # once per person
+
+
+def test_wording_zero_ids_wpe_and_what_p_is(client, student, run):
+    step, pos = run.snapshot_steps()[-1], 3
+    view = OpView(run, step, pos)
+    total = len(view.order)
+    login(client, student)
+    by_name = {n.name: n for n in view.trace.nodes}
+    scalars = reverse("runs:opview_scalars", args=[run.pk, step, pos, 0])[: -len("0/")]
+    # integer ids: no gradient ever, said so after the whole backward pass too
+    html = client.get(f"{scalars}{by_name['input tokens'].id}/?op={total}").content.decode()
+    assert "Integer ids never get a gradient" in html and "not reached" not in html
+    # wpe shows the position's row, as wte shows the token's
+    wpe = by_name["wpe"]
+    html = client.get(f"{scalars}{wpe.id}/?op={total}").content.decode()
+    assert f"row {pos} (position {pos})" in html
+    assert html.count("op-chain-link") == run.config["n_embd"]
+    for j, value in enumerate(np.asarray(wpe.value[pos], np.float64)[:3]):
+        assert f"<tr><td>{j}</td><td class=\"mono\">{value:.4g}</td>" in html
+    # cross-entropy's P is explained; no gradient prints as "-0"
+    loss_k = view.order.index(view.trace.nodes[-1].id) + 1
+    html = client.get(url(run, step, pos, op=loss_k), HTTP_HX_REQUEST="true").content.decode()
+    assert "P is the number of positions" in html
+    for k in (1, 2, total):
+        html = client.get(url(run, step, pos, op=k), HTTP_HX_REQUEST="true").content.decode()
+        assert not re.search(r"[\s>]-0[\s<]", html)

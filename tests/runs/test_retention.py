@@ -56,9 +56,12 @@ def test_purge_expired(student):
 
 def test_uploading_again_renews_an_upload(student, classmate):
     upload = make_upload(student, "renewed", OLD)
-    Upload.objects.store("renewed", classmate)
-    assert purge_expired()["uploads"] == 0
+    Upload.objects.store("renewed", student)
+    old = make_upload(classmate, "not theirs to renew", OLD)
+    Upload.objects.store("not theirs to renew", student)  # a copy of the student's own
+    assert purge_expired()["uploads"] == 1
     assert Upload.objects.filter(id=upload.id).exists()
+    assert not Upload.objects.filter(id=old.id).exists()
 
 
 def test_command_and_days_option(student, capsys):

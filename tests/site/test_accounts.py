@@ -72,3 +72,51 @@ def test_make_instructor_command(student):
 def test_instructor_fixture_has_the_role(instructor, student):
     assert is_instructor(instructor)
     assert not is_instructor(student)
+
+
+def test_password_reset_by_email(client, student, django_user_model):
+    import re
+
+    from django.core import mail
+
+    student.email = "student@example.org"
+    student.save()
+    page = client.get(reverse("password_reset")).content.decode()
+    assert "Reset your password" in page and "Send the link" in page
+    response = client.post(reverse("password_reset"), {"email": "student@example.org"})
+    assert response.status_code == 302
+    assert "Check your e-mail" in client.get(response["Location"]).content.decode()
+    (message,) = mail.outbox
+    assert message.subject == "Reset your MicroLLM Lab password"
+    link = re.search(r"http://testserver(/accounts/password/reset/\S+)", message.body).group(1)
+    form = client.get(link, follow=True)
+    assert "Choose a new password" in form.content.decode()
+    new = "a-brand-new-passphrase-42"
+    done = client.post(
+        form.redirect_chain[-1][0], {"new_password1": new, "new_password2": new}, follow=True
+    )
+    assert "Password set" in done.content.decode()
+    assert django_user_model.objects.get(pk=student.pk).check_password(new)
+    # the link works once
+    assert "no longer works" in client.get(link, follow=True).content.decode()
+
+
+def test_password_reset_for_an_unknown_address_says_the_same(client, student):
+    from django.core import mail
+
+    response = client.post(reverse("password_reset"), {"email": "nobody@example.org"})
+    assert response.status_code == 302 and not mail.outbox  # nothing tells who has an account
+
+
+def test_signup_takes_an_optional_email(client, django_user_model):
+    password = "a-long-enough-passphrase-7"
+    client.post(
+        reverse("signup"),
+        {
+            "username": "ada",
+            "email": "ada@example.org",
+            "password1": password,
+            "password2": password,
+        },
+    )
+    assert django_user_model.objects.get(username="ada").email == "ada@example.org"

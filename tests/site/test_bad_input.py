@@ -40,3 +40,42 @@ def test_bad_join_code_is_a_400_and_joins_nothing(client, outsider):
     response = client.post(reverse("classrooms:join"), {"code": "NOPE42"})
     assert 400 <= response.status_code < 500
     assert outsider.classrooms.count() == 0
+
+
+@pytest.mark.services
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/runs/new/?pack=%00",
+        "/runs/new/?pack=upload:%00",
+        "/packs/upload/?upload=%00",
+        "/packs/upload/%00/remove/",
+        "/classrooms/compare/?a=%00&b=1",
+        "/admin/packs_app/upload/?owner=%00",
+        "/admin/packs_app/pack/?q=%00",
+        "/admin/runs/run/?status=%00",
+        "/?%00=1",
+    ],
+)
+def test_nul_in_an_address_is_a_400_with_a_message(client, world, instructor, path):
+    """PostgreSQL text cannot hold NUL: the production pass is where this was a 500."""
+    client.force_login(instructor)
+    response = client.get(path)
+    assert response.status_code == 400, (path, response.status_code)
+    assert "contains a NUL character" in response.content.decode()
+
+
+@pytest.mark.services
+def test_nul_in_a_form_is_a_400_and_stores_nothing(client, outsider):
+    from classrooms.models import Membership
+
+    client.force_login(outsider)
+    for url, data in [
+        (reverse("classrooms:join"), {"code": "AB\x00CD"}),
+        (reverse("runs:new"), {"pack": "upload:\x00", "num_steps": "10"}),
+        (reverse("login"), {"username": "a\x00", "password": "b"}),
+    ]:
+        response = client.post(url, data)
+        assert response.status_code == 400, url
+        assert "The form contains a NUL character" in response.content.decode()
+    assert not Membership.objects.exists()

@@ -9,6 +9,31 @@ from runs.models import WorkerHeartbeat
 pytestmark = [pytest.mark.django_db, pytest.mark.services]
 
 
+@pytest.fixture
+def client(client, django_user_model):
+    """Staff see the details the checks below read."""
+    client.force_login(django_user_model.objects.create_user("ops", is_staff=True))
+    return client
+
+
+def test_anonymous_health_is_terse(settings, django_user_model):
+    from django.test import Client
+
+    anonymous = Client()
+    response = anonymous.get(reverse("health"))
+    assert response.status_code == 503
+    assert response.json() == {"status": "failing", "failing": ["workers"]}
+    student = Client()
+    student.force_login(django_user_model.objects.create_user("student"))
+    assert "checks" not in student.get(reverse("health")).json()
+    settings.LAB_HEALTH_TOKEN = "probe-token-" + "x" * 20
+    assert "checks" not in anonymous.get(reverse("health"), HTTP_AUTHORIZATION="Bearer no").json()
+    detailed = anonymous.get(
+        reverse("health"), HTTP_AUTHORIZATION=f"Bearer {settings.LAB_HEALTH_TOKEN}"
+    ).json()
+    assert detailed["checks"]["database"]["ok"] and "workers" in detailed["checks"]
+
+
 def test_health_names_the_missing_worker(client):
     response = client.get(reverse("health"))
     assert response.status_code == 503

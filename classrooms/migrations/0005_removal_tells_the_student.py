@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('classrooms', '0003_instructor_group'),
+        ('classrooms', '0004_bounded_description'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

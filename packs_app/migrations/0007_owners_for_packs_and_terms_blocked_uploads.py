@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('packs_app', '0004_blocklist_other_category'),
+        ('packs_app', '0006_blocklist_markup_rules'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
