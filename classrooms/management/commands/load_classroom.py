@@ -67,7 +67,9 @@ class Lab:
 
     def start(self):
         python = sys.executable
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        # /health/ names the live workers only to staff or with the health token
+        self.health_token = secrets.token_hex(16)
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "LAB_HEALTH_TOKEN": self.health_token}
         self.spawn(
             "daphne",
             [
@@ -104,7 +106,8 @@ class Lab:
                 if process.poll() is not None:
                     raise CommandError(f"a lab process exited early; see {self.log_dir}")
             try:
-                status, body = self.request("GET", "/health/")
+                bearer = {"Authorization": f"Bearer {self.health_token}"}
+                status, body = self.request("GET", "/health/", headers=bearer)
                 detail = body[:300]
                 workers = body.count("alive")
                 if status == 200 and workers:
