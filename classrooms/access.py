@@ -3,7 +3,7 @@
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from classrooms.models import Classroom
+from classrooms.models import Classroom, Removal
 from common.roles import is_instructor
 
 
@@ -26,6 +26,11 @@ def classroom_for(user, classroom_id, *, teach=False):
         if teach:
             raise PermissionDenied("Only the classroom's instructor can do this.")
         return classroom
+    if Removal.objects.filter(classroom=classroom, student=user).exists():
+        raise PermissionDenied(
+            f"You were removed from {classroom.name}. Your runs stay yours; ask the "
+            "instructor for the join code if this was a mistake."
+        )
     raise Http404("No such classroom.")
 
 

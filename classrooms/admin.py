@@ -6,6 +6,7 @@ from django.contrib import admin
 
 from classrooms.forms import ClassroomAdminForm
 from classrooms.models import Classroom, FunnelEvent, Membership
+from packs_app.settings_table import settings_table
 
 
 def teaches_filter(request, prefix=""):
@@ -42,7 +43,11 @@ class ClassroomAdmin(admin.ModelAdmin):
     search_fields = ["name", "description", "join_code", "instructor__username"]
     filter_horizontal = ["offered_packs"]
     inlines = [MembershipInline]
-    readonly_fields = ["created_at", "spotlight_run"]
+    readonly_fields = ["created_at", "spotlight_run", "settings"]
+
+    @admin.display(description="run settings, as a table")
+    def settings(self, classroom):
+        return settings_table(classroom.default_config, locked=classroom.locked_fields)
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(**teaches_filter(request))

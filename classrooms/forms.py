@@ -64,7 +64,9 @@ def offer_packs(field, classroom):
     offers: a pack disabled since stays ticked (marked), so saving the page never drops it
     (dropping the last one would offer every enabled pack instead)."""
     chosen = classroom.offered_packs.values("pk") if classroom.pk else []
-    field.queryset = Pack.objects.filter(Q(enabled=True) | Q(pk__in=chosen)).order_by(
+    instructor = getattr(classroom, "instructor", None) if classroom.instructor_id else None
+    mine = Pack.objects.available_to(instructor).values("pk")  # not another's custom packs
+    field.queryset = Pack.objects.filter(Q(pk__in=mine) | Q(pk__in=chosen)).order_by(
         "-builtin", "title"
     )
     field.label_from_instance = lambda pack: (

@@ -109,19 +109,29 @@ class Classroom(models.Model):
     def join(self, student):
         """Add a student; returns the membership (joining twice is harmless)."""
         membership, _ = Membership.objects.get_or_create(classroom=self, student=student)
+        Removal.objects.filter(classroom=self, student=student).delete()
         return membership
 
-    def remove(self, student):
-        """Remove a student. Their runs stay theirs; runs shared here are unshared."""
+    def remove(self, student, *, by_instructor=False):
+        """Remove a student (or let them leave). Their runs stay theirs; runs shared here
+        are unshared. Removed by the instructor, they are told, and the classroom's pages
+        say "You were removed from …" instead of "not found"."""
+        import notices
         from runs.models import Run
 
         # one transaction: the sockets' access hints (classrooms/signals.py) go out after
         # the runs are unshared too
         with transaction.atomic():
-            Membership.objects.filter(classroom=self, student=student).delete()
+            left = Membership.objects.filter(classroom=self, student=student).delete()[0]
             Run.objects.filter(owner=student, classroom=self).update(classroom=None)
             if self.spotlight_run_id and self.spotlight_run.owner_id == student.id:
                 self.spotlight(None)
+            if by_instructor and left:
+                Removal.objects.get_or_create(classroom=self, student=student)
+                notices.tell(
+                    student,
+                    f"You were removed from {self.name} by its instructor. Your runs stay yours.",
+                )
 
     def spotlight(self, run):
         self.spotlight_run = run
@@ -152,6 +162,20 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.student} in {self.classroom}"
+
+
+class Removal(models.Model):
+    """A student the instructor removed: the classroom's pages tell them so."""
+
+    classroom = models.ForeignKey(Classroom, on_delete=models.CASCADE)
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    removed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["classroom", "student"], name="one_removal")]
+
+    def __str__(self):
+        return f"{self.student} removed from {self.classroom}"
 
 
 class FunnelEvent(models.Model):

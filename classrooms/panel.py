@@ -1,6 +1,6 @@
 """What the instructor's panel shows, computed from stored state only: the roster, the
-class overlay's curves, divergence flags and the funnel. The first page render and every
-websocket push use these same functions, so they always agree."""
+class overlay's curves, the results table (classrooms/results.py) and the funnel. The
+first page render and every websocket push use these same functions, so they agree."""
 
 import math
 from dataclasses import dataclass, field
@@ -8,22 +8,12 @@ from dataclasses import dataclass, field
 from django.db.models import FloatField, OuterRef, Q, Subquery
 from django.urls import reverse
 
-from classrooms import funnel
+from classrooms import flags, funnel, results
 from classrooms.models import Membership
 from runs.models import Kind, Run, RunEvent, step_loss
 
 RECENT_PER_STUDENT = 3  # finished runs listed under each student
 OVERLAY_POINTS = 150  # points per curve on the class overlay (the stored series is thinned)
-# "Loss rising for long": the loss, averaged over about SMOOTHING_STEPS steps, has stayed
-# above its best by RISING_MARGIN (and at least RISING_NATS) for RISING_STEPS steps. One
-# document a step makes single losses noisy; tuned so that no built-in pack's recommended
-# run is flagged (three seeds, checked every 25 steps) while a learning rate of 1.0 is
-# flagged by step 175.
-SMOOTHING_STEPS = 100
-RISING_STEPS = 150
-RISING_MARGIN = 0.25
-RISING_NATS = 0.1
-SMOOTHING = 5  # ... and at least this many (thinned) points in the average
 
 
 def student_colour(index):
@@ -59,7 +49,7 @@ class StudentRow:
 
 def roster(classroom, *, spotlight_id=None):
     """One row per student (by name): their active runs and their latest finished ones,
-    each annotated with `current_loss`, `flag` (why it looks divergent, or "")."""
+    each annotated with `current_loss` and `is_spotlit`."""
     members = list(
         Membership.objects.filter(classroom=classroom)
         .select_related("student")
@@ -81,9 +71,14 @@ def roster(classroom, *, spotlight_id=None):
         elif finished_count.get(owner_id, 0) < RECENT_PER_STUDENT:
             finished_count[owner_id] = finished_count.get(owner_id, 0) + 1
             shown.append(pk)
+    fill_rows(rows, Run.objects.filter(pk__in=shown), spotlight_id)
+    return list(rows.values())
+
+
+def fill_rows(rows, runs, spotlight_id=None):
+    """Put `runs` (newest first) into their owners' rows ({owner_id: StudentRow})."""
     runs = (
-        Run.objects.filter(pk__in=shown)
-        .select_related("pack")
+        runs.select_related("pack", "upload")
         .annotate(current_loss=latest_loss_subquery())
         .order_by("-created_at")
     )
@@ -91,7 +86,6 @@ def roster(classroom, *, spotlight_id=None):
         run.is_spotlit = run.pk == spotlight_id
         row = rows[run.owner_id]
         (row.active if run.is_active else row.recent).append(run)
-    return list(rows.values())
 
 
 def overlay_runs(rows):
@@ -165,40 +159,17 @@ def compact_steps(steps):
     return {"steps": steps}
 
 
-def divergence(points, *, error=""):
-    """Why a loss curve looks divergent ("" when it does not): a NaN/inf loss, or a
-    smoothed loss that has stayed well above its best for RISING_STEPS steps."""
-    if "nan" in error.lower() or "inf" in error.lower():
-        return "NaN/inf loss"
-    if any(not finite(loss) for _, loss in points):
-        return "NaN/inf loss"
-    if len(points) < SMOOTHING * 2:
-        return ""
-    losses = [loss for _, loss in points]
-    stride = max(1, (points[-1][0] - points[0][0]) / (len(points) - 1))  # steps per point
-    width = max(SMOOTHING, math.ceil(SMOOTHING_STEPS / stride))
-    windows = [losses[max(0, i - width + 1) : i + 1] for i in range(len(losses))]
-    smooth = [sum(window) / len(window) for window in windows]
-    best_at = min(range(len(smooth)), key=smooth.__getitem__)
-    best, now = smooth[best_at], smooth[-1]
-    risen_for = points[-1][0] - points[best_at][0]
-    if risen_for >= RISING_STEPS and now > best + max(RISING_NATS, RISING_MARGIN * best):
-        return f"loss rising for {risen_for} steps"
-    return ""
-
-
-def overlay(rows, cache=None):
-    """The class overlay's data (JSON for static/js/classroom_overlay.js) and the flags,
-    which are also set on each run as `run.flag`."""
-    chosen = overlay_runs(rows)
+def overlay(rows, cache=None, flags_by_run=None, *, classroom_id=None, chosen=None):
+    """The class overlay's data (JSON for static/js/classroom_overlay.js). `flags_by_run`
+    ({run_id: [(code, words)]}, from the results table) marks each curve; `chosen`
+    ([(row, run)]) draws these runs instead of overlay_runs(rows)."""
+    chosen = overlay_runs(rows) if chosen is None else chosen
     series = thinned_losses([run for _, run in chosen], cache)
     curves, baselines = [], {}
-    for row in rows:
-        for run in row.runs:
-            run.flag = ""
+    flags_by_run = flags_by_run or {}
     for row, run in chosen:
         points = series.get(run.pk, [])
-        run.flag = divergence(points, error=run.error)
+        run_flags = flags_by_run.get(run.pk, [])
         curves.append(
             {
                 "run": run.pk,
@@ -207,7 +178,10 @@ def overlay(rows, cache=None):
                 "url": reverse("runs:detail", args=[run.pk]),
                 **compact_steps([step for step, _ in points]),
                 "loss": [round(loss, 3) if finite(loss) else None for _, loss in points],
-                "flag": run.flag,
+                "flag": "; ".join(words for _, words in run_flags),
+                "diverged": any(code == flags.DIVERGED for code, _ in run_flags),
+                "pack": run.source_title,
+                "private": run.classroom_id != classroom_id,
             }
         )
         if run.vocab_size:
@@ -225,11 +199,43 @@ def context(classroom, *, overlay_cache=None, funnel_counts=None):
     """Everything panel.html renders. A live socket passes what it kept from its last
     push: the overlay's points read so far, and the funnel when it is still fresh."""
     rows = roster(classroom, spotlight_id=classroom.spotlight_run_id)
+    table = results.table(classroom, rows)
+    flags_by_run = {r.run.pk: r.flags for r in table if r.run is not None}
     return {
         "classroom": classroom,
         "rows": rows,
-        "overlay": overlay(rows, overlay_cache),
+        "table": table,
+        "overlay": overlay(rows, overlay_cache, flags_by_run, classroom_id=classroom.pk),
         "funnel": funnel_counts if funnel_counts is not None else funnel.counts(classroom),
-        "flagged": sum(1 for row in rows for run in row.runs if run.flag),
+        "flagged": sum(1 for r in table if r.needs_attention),
         "active_count": sum(len(row.active) for row in rows),
+    }
+
+
+STUDENT_PAGE_RUNS = 100  # newest runs on a student's page
+STUDENT_PAGE_CURVES = 12  # of which the newest with steps are drawn
+
+
+def student_context(classroom, student):
+    """Everything student_runs.html renders: one student's runs in the results table
+    (newest STUDENT_PAGE_RUNS) and the curves of the newest ones."""
+    row = StudentRow(student, student_colour(0))
+    newest = Run.objects.filter(owner=student).order_by("-created_at")
+    ids = list(newest.values_list("pk", flat=True)[:STUDENT_PAGE_RUNS])
+    fill_rows({student.pk: row}, Run.objects.filter(pk__in=ids), classroom.spotlight_run_id)
+    table = results.table(classroom, [row])
+    flags_by_run = {r.run.pk: r.flags for r in table if r.run is not None}
+    drawn = sorted((r for r in row.runs if r.current_step), key=lambda r: -r.pk)
+    chosen = [(row, run) for run in drawn[:STUDENT_PAGE_CURVES]]
+    curves = overlay([row], None, flags_by_run, classroom_id=classroom.pk, chosen=chosen)
+    for index, curve in enumerate(curves["curves"]):  # one student: a colour per run
+        curve["colour"] = student_colour(index)
+        curve["label"] = f"run {curve['run']} · {curve['pack']}"
+    return {
+        "classroom": classroom,
+        "student": student,
+        "table": table,
+        "overlay": curves,
+        "flagged": sum(1 for r in table if r.needs_attention),
+        "run_count": newest.count(),
     }

@@ -27,7 +27,8 @@ class ClassroomAnswers:
     def run_policy(self, user, classroom):
         if not (classroom.is_taught_by(user) or classroom.has_member(user)):
             raise PermissionDenied("You are not in this classroom.")
-        offered = Pack.objects.offered()
+        # the instructor's packs: built-in ones, their own custom packs, those shared with them
+        offered = Pack.objects.available_to(classroom.instructor)
         if classroom.offered_packs.exists():
             offered = offered.filter(pk__in=classroom.offered_packs.values("pk"))
         default_config = {k: v for k, v in classroom.default_config.items() if k in CONFIG_FIELDS}

@@ -17,6 +17,11 @@ urlpatterns = [
         views.remove_student,
         name="remove_student",
     ),
+    path(
+        "<int:classroom_id>/students/<int:student_id>/",
+        views.student_runs,
+        name="student",
+    ),
     path("<int:classroom_id>/leave/", views.leave, name="leave"),
     path("<int:classroom_id>/roster/", views.roster, name="roster"),
     path("<int:classroom_id>/funnel/", views.funnel_counts, name="funnel"),

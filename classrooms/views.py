@@ -2,11 +2,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.core import is_ratelimited
 
+import notices
 from classrooms import comparison, funnel, live, panel
 from classrooms import spotlight as spotlight_view
 from classrooms.access import classroom_for, require_instructor_role
@@ -85,9 +87,13 @@ def join_attempts_limited(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def join(request):
-    form = JoinForm(request.POST or None, initial={"code": request.GET.get("code", "")})
+    code = request.GET.get("code", "")
+    form = JoinForm(request.POST or None, initial={"code": code})
     if request.method == "GET":
-        return render(request, "classrooms/join.html", {"form": form})
+        # a join link names its classroom: say which, and what its instructor will see
+        joining = JoinForm({"code": code}) if code else None
+        joining = joining.classroom if joining and joining.is_valid() else None
+        return render(request, "classrooms/join.html", {"form": form, "joining": joining})
     if join_attempts_limited(request):
         form = JoinForm(initial={"code": request.POST.get("code", "")})
         form.limited = True
@@ -157,7 +163,7 @@ def remove_student(request, classroom_id, student_id):
     classroom = classroom_for(request.user, classroom_id, teach=True)
     membership = get_object_or_404(Membership, classroom=classroom, student_id=student_id)
     student = membership.student
-    classroom.remove(student)
+    classroom.remove(student, by_instructor=True)
     if request.htmx:
         return render(request, "classrooms/panel.html#roster", panel.context(classroom))
     messages.success(request, f"{student.username} was removed from {classroom.name}.")
@@ -211,7 +217,9 @@ def cancel_run(request, classroom_id, run_id):
 @login_required
 @require_POST
 def choose_spotlight(request, classroom_id):
-    """Put a run of the classroom on the spotlight (every open spotlight page follows)."""
+    """Put a run of the classroom on the spotlight (every open spotlight page follows).
+    A private run (not shared with the class) needs `private_ok` (the panel asks the
+    instructor first), and its owner is told."""
     classroom = classroom_for(request.user, classroom_id, teach=True)
     run = None
     if request.POST.get("run"):
@@ -219,12 +227,40 @@ def choose_spotlight(request, classroom_id):
             run_id = int(request.POST["run"])
         except ValueError:
             return HttpResponseBadRequest("run must be a run id")
-        run = get_object_or_404(classroom.runs(), pk=run_id)
+        run = get_object_or_404(classroom.runs().select_related("owner"), pk=run_id)
+        if run.classroom_id != classroom.pk:
+            if request.POST.get("private_ok") != "1":
+                return HttpResponse(
+                    f"Run {run.pk} is private: {run.owner.username} has not shared it with "
+                    "the class. Confirm to put it on the projector; they will be told.",
+                    status=409,
+                    content_type="text/plain; charset=utf-8",
+                )
+            notices.tell(
+                run.owner,
+                f"Your instructor put your private run {run.pk} on the projector in "
+                f"{classroom.name}: the class can see it there.",
+                reverse("runs:detail", args=[run.pk]),
+            )
     classroom.spotlight(run)
     live.notify(classroom.pk, "spotlight")
     if request.htmx:
         return render(request, "classrooms/panel.html#roster", panel.context(classroom))
     return redirect("classrooms:detail", classroom.pk)
+
+
+@login_required
+def student_runs(request, classroom_id, student_id):
+    """One student, for the instructor: every run of theirs with its figures and flags."""
+    classroom = classroom_for(request.user, classroom_id, teach=True)
+    membership = get_object_or_404(
+        Membership.objects.select_related("student"), classroom=classroom, student_id=student_id
+    )
+    return render(
+        request,
+        "classrooms/student_runs.html",
+        panel.student_context(classroom, membership.student),
+    )
 
 
 @login_required

@@ -22,3 +22,16 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             line["exc"] = self.formatException(record.exc_info)
         return json.dumps(line)
+
+
+class ExpectedClientErrors(logging.Filter):
+    """A 403 or 404 is an expected answer (someone followed an old link, or tried a page
+    that is not theirs), not a server problem: log it at INFO, without a traceback."""
+
+    EXPECTED = {403, 404}
+
+    def filter(self, record):
+        if getattr(record, "status_code", None) in self.EXPECTED:
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.exc_info, record.exc_text = None, None
+        return True

@@ -4,6 +4,10 @@ from django.urls import include, path
 
 from microlab_site import health, views
 
+admin.site.site_header = "MicroLLM Lab administration"
+admin.site.site_title = "MicroLLM Lab"
+admin.site.index_title = "Packs, the blocklist, classrooms and runs"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("health/", health.health, name="health"),

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth import login
 from django.contrib.auth.forms import UserCreationForm
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from packs_app.models import Pack
@@ -34,15 +35,28 @@ class SignupForm(UserCreationForm):
         fields = ("username", "email")
 
 
+def next_url(request):
+    """Where to go after signing up or logging in (`next`, e.g. a classroom's join link),
+    when it is a page of this site; else ""."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    safe = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if safe else ""
+
+
 @require_http_methods(["GET", "POST"])
 def signup(request):
+    """A new account; then on to `next` (a join link survives signing up)."""
+    target = next_url(request)
     if request.user.is_authenticated:
-        return redirect("home")
+        return redirect(target or "home")
     form = SignupForm(request.POST or None)
+    context = {"form": form, "next": target}
     if request.method == "POST":
         if form.is_valid():
             user = form.save()
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            return redirect("home")
-        return render(request, "registration/signup.html", {"form": form}, status=400)
-    return render(request, "registration/signup.html", {"form": form})
+            return redirect(target or "home")
+        return render(request, "registration/signup.html", context, status=400)
+    return render(request, "registration/signup.html", context)

@@ -28,6 +28,25 @@ class PackQuerySet(models.QuerySet):
     def offered(self):
         return self.filter(enabled=True).order_by("-builtin", "title")
 
+    def available_to(self, user):
+        """Enabled packs `user` may offer or train on by their own choice: the site's (built
+        in, or custom without an instructor: an administrator's), the custom packs they
+        made, and those another instructor shared with them (a superuser: every one)."""
+        packs = self.offered()
+        site = Q(builtin=True) | Q(created_by=None)
+        if user is None or not user.is_authenticated:
+            return packs.filter(site)
+        if user.is_superuser:
+            return packs
+        return packs.filter(site | Q(created_by=user) | Q(shared_with=user)).distinct()
+
+    def managed_by(self, user):
+        """Packs `user` may change: a superuser every pack; an instructor their own custom
+        packs (built-in packs and packs without an instructor are the administrators')."""
+        if user.is_superuser:
+            return self
+        return self.filter(builtin=False, created_by=user)
+
     def load_builtins(self):
         """Create or update the built-in packs from their generated files. Idempotent; an
         admin's choice to disable a built-in pack is kept. Returns [(pack, created)]."""
@@ -60,11 +79,26 @@ class Pack(models.Model):
     builtin = models.BooleanField(default=False)
     enabled = models.BooleanField(default=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        help_text="The instructor who made this custom pack: only they (and administrators) "
+        "may change it. Empty: a site pack, offered to every classroom.",
+    )
+    shared_with = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="packs_shared_with_me",
+        help_text="Other instructors who may offer this pack in their classrooms too. "
+        "Nobody else sees it unless you add them here.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = PackQuerySet.as_manager()
+
+    def may_change(self, user):
+        return user.is_superuser or (not self.builtin and self.created_by_id == user.pk)
 
     def __str__(self):
         return self.title
@@ -144,6 +178,19 @@ class Upload(models.Model):
         related_name="shared_uploads",
         help_text="Classrooms whose members may train on it too.",
     )
+    blocked_by = models.ForeignKey(
+        "BlocklistEntry",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="A blocked term found in it after it was uploaded (see blocked_reason).",
+    )
+    blocked_reason = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Why new runs on it are refused, as the owner reads it.",
+    )
 
     objects = UploadQuerySet.as_manager()
 
@@ -185,6 +232,16 @@ class Upload(models.Model):
         """Does any run (finished or not) train on it? Runs keep their upload."""
         return self.run_set.exists()  # runs.Run.upload's reverse accessor
 
+    def refusal(self, instructor=None):
+        """Why a new run on this text is refused ("" when it is not): a site-wide blocked
+        term refuses it everywhere; an instructor's term, in `instructor`'s classrooms."""
+        entry = self.blocked_by
+        if entry is None or not entry.enabled:
+            return ""
+        if entry.owner_id is None or (instructor is not None and entry.owner_id == instructor.pk):
+            return self.blocked_reason
+        return ""
+
     def remove_owner(self, user):
         """`user` no longer keeps this text; the last owner leaving deletes it, unless a
         run still uses it (retention removes it later)."""
@@ -212,6 +269,13 @@ def blocklist_view(text):
 
 
 class BlocklistQuerySet(models.QuerySet):
+    def site_wide(self):
+        return self.filter(owner=None)
+
+    def for_instructor(self, user):
+        """The terms that apply in `user`'s classrooms: site-wide ones and their own."""
+        return self.filter(Q(owner=None) | Q(owner=user))
+
     def first_match(self, text):
         """(entry, line index) of the first enabled entry found in `text` as the blocklist
         reads it (blocklist_view, case-insensitive), or None."""
@@ -241,6 +305,15 @@ class BlocklistEntry(models.Model):
     is_regex = models.BooleanField(default=False)
     enabled = models.BooleanField(default=True)
     note = models.CharField(max_length=200, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="blocklist_terms",
+        help_text="Empty: a site-wide term (administrators). An instructor: their own term, "
+        "applied to texts shared into their classrooms.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = BlocklistQuerySet.as_manager()
@@ -252,6 +325,13 @@ class BlocklistEntry(models.Model):
 
     def __str__(self):
         return f"{self.get_category_display()}: {self.pattern}"
+
+    def save(self, *args, **kwargs):
+        """Saved (added, enabled or changed): re-check the uploads already stored."""
+        from packs_app.recheck import recheck_uploads
+
+        super().save(*args, **kwargs)
+        recheck_uploads(self)
 
     def compiled(self):
         if self.is_regex:

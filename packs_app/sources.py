@@ -87,6 +87,8 @@ def resolve_source(ref, user, *, include_disabled=False):
         upload = Upload.objects.visible_to(user).filter(id=upload_id).first()
         if upload is None:
             raise SourceError(f"No upload {ref} that you can use: it is not yours or not shared.")
+        if upload.refusal():
+            raise SourceError(f"{upload.title} cannot be trained on: {upload.refusal()}")
         return Source.for_upload(upload)
     pack = Pack.objects.filter(slug=ref).first()
     if pack is None:

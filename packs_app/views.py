@@ -9,6 +9,7 @@ from common import funnel
 from common.classroom_hooks import classrooms
 from packs_app.forms import ShareForm, UploadForm
 from packs_app.models import Upload
+from packs_app.recheck import share_refusal
 from packs_app.uploads import declared_too_large, limit_upload_size
 from packs_app.validation import clean_file_name, size_limit_text
 
@@ -78,6 +79,10 @@ def share(request, upload_id):
     form = ShareForm(request.POST, classrooms=classrooms().of_user(request.user))
     if form.is_valid():
         classroom = form.cleaned_data["classroom"]
+        refusal = share_refusal(upload, classroom)
+        if refusal:
+            messages.error(request, f"Not shared with {classroom.name}: {refusal}")
+            return redirect(f"{reverse('packs:upload')}?upload={upload.id}#summary")
         upload.shared_with.add(classroom)
         messages.success(request, f"Shared with {classroom.name}.")
     else:

@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from common.classroom_hooks import classrooms
 from common.roles import is_instructor
+from packs_app.settings_table import settings_table
 from runs.models import Run
 
 
@@ -36,8 +37,12 @@ class RunAdmin(admin.ModelAdmin):
     def loss(self, run):
         return None if run.final_loss is None else f"{run.final_loss:.3f}"
 
+    @admin.display(description="settings, as a table")
+    def settings(self, run):
+        return settings_table(run.config)
+
     def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in Run._meta.fields]
+        return ["settings", *(field.name for field in Run._meta.fields)]
 
     def get_queryset(self, request):
         runs = super().get_queryset(request)

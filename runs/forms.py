@@ -183,12 +183,13 @@ class NewRunForm(forms.Form):
         did not, and the classroom's rules apply to whatever is known."""
         cleaned = super().clean()
         config = self.policy.lock(self.config_from(cleaned))
-        pack, vocab_size = None, None
+        pack, upload, vocab_size = None, None, None
         if self.source is not None:
-            pack, vocab_size = self.source.pack, Vocab.from_docs(self.source.documents).size
+            pack, upload = self.source.pack, self.source.upload
+            vocab_size = Vocab.from_docs(self.source.documents).size
         for name, message in config_errors(config, vocab_size):
             self.add_error(name, message)
-        for name, message in self.policy.errors(pack, config).items():
+        for name, message in self.policy.errors(pack, config, upload=upload).items():
             self.add_error(None if name == "__all__" else name, message)
         probe = cleaned.get("probe_text") or ""
         if probe.strip() and self.source is not None and "block_size" in config:

@@ -48,15 +48,20 @@ class RunPolicy:
     def allows_pack(self, pack):
         return self.offered_packs.filter(pk=pack.pk).exists()
 
-    def errors(self, pack=None, config=None, *, active_runs=0):
+    def errors(self, pack=None, config=None, *, active_runs=0, upload=None):
         """Why this run may not start here, as {field: message}; {} when it may.
 
-        `pack` is None for an upload; `active_runs` is the student's queued + running count.
-        The key "__all__" carries errors that belong to no single field."""
+        `pack` is None for an upload (`upload`, when given, is checked against the terms
+        the classroom's instructor blocked); `active_runs` is the student's queued +
+        running count. The key "__all__" carries errors that belong to no single field."""
         problems = {}
         where = f" in {self.classroom.name}" if self.classroom else ""
         if pack is not None and not self.allows_pack(pack):
             problems["pack"] = f"{pack.title} is not offered{where}."
+        if upload is not None and self.classroom is not None:
+            refusal = upload.refusal(self.classroom.instructor)
+            if refusal:
+                problems["pack"] = f"{upload.title} cannot be trained on{where}: {refusal}"
         for name in self.locked_fields:
             if name in (config or {}) and config[name] != self.default_config.get(name):
                 label = CONFIG_LABELS.get(name, name)
@@ -73,9 +78,10 @@ class RunPolicy:
         return {**config, **{name: self.default_config[name] for name in self.locked_fields}}
 
 
-def site_policy():
-    """The site's own rules: every enabled pack, nothing locked, the site's active-run limit."""
-    return RunPolicy(None, {}, (), site_max_active_runs(), Pack.objects.offered())
+def site_policy(user=None):
+    """The site's own rules: the packs `user` may use (built-in and site packs, their own
+    custom packs, those shared with them), nothing locked, the site's active-run limit."""
+    return RunPolicy(None, {}, (), site_max_active_runs(), Pack.objects.available_to(user))
 
 
 def run_policy_for(user, classroom=None):
@@ -83,5 +89,5 @@ def run_policy_for(user, classroom=None):
 
     Raises PermissionDenied when the user neither belongs to nor teaches the classroom."""
     if classroom is None:
-        return site_policy()
-    return classrooms().run_policy(user, classroom) or site_policy()
+        return site_policy(user)
+    return classrooms().run_policy(user, classroom) or site_policy(user)

@@ -36,8 +36,11 @@
   }
 
   // A canvas font size that follows the page's (larger on a projector): `em` root ems in px.
+  // A page may scale its charts' text with --chart-text-scale (the projector page does).
   function fontPx(em) {
-    return Math.round(em * parseFloat(getComputedStyle(document.documentElement).fontSize)) + "px";
+    const root = getComputedStyle(document.documentElement);
+    const scale = parseFloat(root.getPropertyValue("--chart-text-scale")) || 1;
+    return Math.round(em * scale * parseFloat(root.fontSize)) + "px";
   }
 
   function merge(data) {

@@ -90,6 +90,8 @@
     const y = log
       ? function (v) { return bottom - ((Math.log10(v) - Math.log10(y0)) / (Math.log10(y1) - Math.log10(y0))) * (bottom - top); }
       : function (v) { return bottom - ((v - y0) / (y1 - y0)) * (bottom - top); };
+    // the plot's box and y range, for callers that mark things on it (the class overlay)
+    canvas._plot = { left: left, right: right, top: top, bottom: bottom, y0: y0, y1: y1, log: log };
 
     // grid and ticks
     ctx.strokeStyle = line;

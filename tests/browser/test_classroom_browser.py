@@ -87,8 +87,8 @@ def test_a_lesson_with_an_instructor_and_two_students(new_page, lab_server):
     alan_run = join_and_start_a_run(alan, "alan", code, seed=8)
 
     roster = teacher.locator("#roster")
-    roster.locator(f"#roster-run-{ada_run}").wait_for()
-    roster.locator(f"#roster-run-{alan_run}").wait_for()
+    roster.locator(f"#result-run-{ada_run}").wait_for()
+    roster.locator(f"#result-run-{alan_run}").wait_for()
     teacher.wait_for_function(
         "() => document.querySelector('canvas[data-overlay-source]')"
         "?.getAttribute('data-curves') === '2'",
@@ -103,13 +103,13 @@ def test_a_lesson_with_an_instructor_and_two_students(new_page, lab_server):
     teacher.keyboard.press("Space")
     assert compare_button.is_enabled()
     row_state = f"""() => {{
-        const row = document.querySelector('#roster-run-{alan_run}');
+        const row = document.querySelector('#result-run-{alan_run}');
         return [row.querySelector('.step').textContent, row.dataset.status];
     }}"""
     steps_before, status_before = teacher.evaluate(row_state)
     teacher.wait_for_function(  # a push after the ticks: the step moved, or the run ended
         f"""() => {{
-            const row = document.querySelector('#roster-run-{alan_run}');
+            const row = document.querySelector('#result-run-{alan_run}');
             return row && (row.querySelector('.step')?.textContent !== {steps_before!r}
                            || row.dataset.status !== {status_before!r});
         }}""",
@@ -128,7 +128,7 @@ def test_a_lesson_with_an_instructor_and_two_students(new_page, lab_server):
     projector.set_viewport_size({"width": 1600, "height": 1000})
     projector.goto(f"/classrooms/{classroom_id}/spotlight/")
     assert projector.get_by_text("Nothing on the spotlight yet").is_visible()
-    teacher.locator(f"#roster-run-{ada_run}").get_by_role("button", name="Spotlight").click()
+    teacher.locator(f"#result-run-{ada_run}").get_by_role("button", name="Spotlight").click()
     projector.locator(f"#spotlight-stage[data-run='{ada_run}']").wait_for()
     projector.locator("#loss-canvas").wait_for()
     projector.wait_for_function(
@@ -137,7 +137,7 @@ def test_a_lesson_with_an_instructor_and_two_students(new_page, lab_server):
     )
     assert "ada" in projector.locator(".spotlight-title").inner_text()
     screenshot(projector, "classroom-spotlight-ada")
-    teacher.locator(f"#roster-run-{alan_run}").get_by_role("button", name="Spotlight").click()
+    teacher.locator(f"#result-run-{alan_run}").get_by_role("button", name="Spotlight").click()
     projector.locator(f"#spotlight-stage[data-run='{alan_run}']").wait_for()
     assert "alan" in projector.locator(".spotlight-title").inner_text()
     projector.wait_for_function(
@@ -153,7 +153,7 @@ def test_a_lesson_with_an_instructor_and_two_students(new_page, lab_server):
     # clicking a curve on the overlay opens that run (once both finished: no more pushes)
     teacher.bring_to_front()
     for run_id in (ada_run, alan_run):
-        teacher.locator(f"#roster-run-{run_id}[data-status='completed']").wait_for(timeout=60_000)
+        teacher.locator(f"#result-run-{run_id}[data-status='completed']").wait_for(timeout=60_000)
     point = teacher.wait_for_function(
         """() => {
             const canvas = document.querySelector('canvas[data-overlay-source]');

@@ -136,3 +136,64 @@ def test_a_student_leaves(client, student, room):
     response = client.post(reverse("classrooms:leave", args=[room.pk]))
     assert response.status_code == 302
     assert not room.has_member(student)
+
+
+def join_link(room):
+    return reverse("classrooms:join") + f"?code={room.join_code}"
+
+
+def test_the_join_page_names_the_classroom_and_says_what_the_instructor_sees(
+    client, outsider, room
+):
+    client.force_login(outsider)
+    html = client.get(join_link(room)).content.decode()
+    assert "Join Lesson 1" in html and "What your instructor will see" in html
+    assert "Every run you start" in html and "private" in html
+
+
+def test_a_join_link_survives_signing_up(client, room):
+    response = client.get(join_link(room))
+    assert response.status_code == 302 and reverse("login") in response.url
+    login_page = client.get(response.url).content.decode()
+    signup_href = login_page.split('New here? <a href="')[1].split('"')[0]
+    assert signup_href.startswith(reverse("signup") + "?next=")
+    signup_page = client.get(signup_href.replace("&amp;", "&")).content.decode()
+    assert 'name="next"' in signup_page and "join the classroom" in signup_page
+    password = "a-long-pass-phrase-1"
+    response = client.post(
+        signup_href.replace("&amp;", "&"),
+        {
+            "username": "newbie",
+            "password1": password,
+            "password2": password,
+            "next": join_link(room),
+        },
+    )
+    assert response.status_code == 302 and response.url == join_link(room)
+    assert client.post(reverse("classrooms:join"), {"code": room.join_code}).url == reverse(
+        "classrooms:detail", args=[room.pk]
+    )
+    assert room.students.filter(username="newbie").exists()
+
+
+def test_a_join_link_survives_logging_in(client, outsider, room):
+    from tests.conftest import PASSWORD
+
+    response = client.post(
+        reverse("login"), {"username": "outsider", "password": PASSWORD, "next": join_link(room)}
+    )
+    assert response.status_code == 302 and response.url == join_link(room)
+
+
+def test_signup_never_sends_to_another_site(client):
+    password = "a-long-pass-phrase-1"
+    response = client.post(
+        reverse("signup"),
+        {
+            "username": "newbie",
+            "password1": password,
+            "password2": password,
+            "next": "https://evil.example/",
+        },
+    )
+    assert response.status_code == 302 and response.url == reverse("home")

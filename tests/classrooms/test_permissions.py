@@ -38,6 +38,7 @@ def pages(classroom, run):
         ("classrooms:roster", room, "get", INSTRUCTOR_SEES),
         ("classrooms:funnel", room, "get", INSTRUCTOR_SEES),
         ("classrooms:spotlight", room, "get", MEMBERS_SEE),
+        ("classrooms:student", [classroom.pk, run.owner_id], "get", INSTRUCTOR_SEES),
         ("classrooms:rotate_code", room, "post", INSTRUCTOR_ACTS),
         ("classrooms:set_join_open", room, "post", INSTRUCTOR_ACTS),
         ("classrooms:choose_spotlight", room, "post", INSTRUCTOR_ACTS),
@@ -48,7 +49,7 @@ def pages(classroom, run):
 
 @pytest.mark.parametrize("person", PEOPLE)
 def test_every_classroom_url_for_every_person(as_person, person, classroom, student):
-    run = make_run(student, losses=falling(20))
+    run = make_run(student, losses=falling(20), classroom=classroom)
     for name, args, method, expected in pages(classroom, run):
         client = as_person(person)
         url = reverse(name, args=args)

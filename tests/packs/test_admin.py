@@ -88,28 +88,37 @@ def test_invalid_custom_pack_is_a_form_error(admin_client, changes, field, messa
     assert not Pack.objects.filter(slug="haiku").exists()
 
 
-def test_builtin_packs_are_read_only_but_can_be_disabled(admin_client):
+def test_builtin_packs_are_the_administrators(admin_client, client, admin_user):
     call_command("load_packs")
     pack = Pack.objects.get(slug="arithmetic")
     change = f"{PACKS}{pack.id}/change/"
-    html = admin_client.get(change).content.decode()
+    html = admin_client.get(change).content.decode()  # an instructor: view only
+    assert 'name="text"' not in html and 'name="enabled"' not in html
+    assert admin_client.post(change, {"recommended_config": "{}"}).status_code == 403
+    ids = [pack.id]
+    admin_client.post(PACKS, {"action": "disable", "_selected_action": ids})
+    pack.refresh_from_db()
+    assert pack.enabled  # another instructor's class keeps it
+    client.force_login(admin_user)  # a site administrator
+    html = client.get(change).content.decode()
     assert 'name="text"' not in html and 'name="enabled"' in html
     config = '{"num_steps": 300}'
-    response = admin_client.post(change, {"recommended_config": config, "text": "hacked"})
+    response = client.post(change, {"recommended_config": config, "text": "hacked"})
     assert response.status_code == 302
     pack.refresh_from_db()
     assert not pack.enabled and pack.recommended_config == {"num_steps": 300}
     assert pack.text.startswith("1+1=2")
-    assert admin_client.post(f"{PACKS}{pack.id}/delete/", {"post": "yes"}).status_code == 403
+    assert client.post(f"{PACKS}{pack.id}/delete/", {"post": "yes"}).status_code == 403
     assert Pack.objects.filter(id=pack.id).exists()
 
 
-def test_enable_and_disable_actions(admin_client):
+def test_enable_and_disable_actions(client, admin_user):
     call_command("load_packs")
+    client.force_login(admin_user)
     ids = list(Pack.objects.filter(slug__in=["json", "regex"]).values_list("id", flat=True))
-    admin_client.post(PACKS, {"action": "disable", "_selected_action": ids})
+    client.post(PACKS, {"action": "disable", "_selected_action": ids})
     assert Pack.objects.offered().count() == 4
-    admin_client.post(PACKS, {"action": "enable", "_selected_action": ids})
+    client.post(PACKS, {"action": "enable", "_selected_action": ids})
     assert Pack.objects.offered().count() == 6
 
 
@@ -122,10 +131,11 @@ def test_pack_changelist(admin_client):
     assert admin_client.get(f"{PACKS}?builtin__exact=1&enabled__exact=1").status_code == 200
 
 
-def test_packs_are_listed_builtin_first_then_by_title(admin_client):
+def test_packs_are_listed_builtin_first_then_by_title(admin_client, instructor):
     call_command("load_packs")
-    Pack.objects.create(slug="zed", title="A custom pack", teaches="t", text="a")
-    Pack.objects.create(slug="abc", title="Zebra lines", teaches="t", text="a")
+    mine = {"teaches": "t", "text": "a", "created_by": instructor}
+    Pack.objects.create(slug="zed", title="A custom pack", **mine)
+    Pack.objects.create(slug="abc", title="Zebra lines", **mine)
     packs = list(admin_client.get(PACKS).context["cl"].result_list)
     builtin = [pack.title for pack in packs if pack.builtin]
     assert builtin == sorted(builtin) and len(builtin) == 6

@@ -1,11 +1,9 @@
 import pytest
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
 
 from packs_app.builtin import BUILTIN_PACKS
 from packs_app.models import BlocklistEntry, Upload
 from packs_app.validation import UploadRejected, check_text
-from tests.conftest import PASSWORD
 from tests.packs.conftest import post_file
 
 pytestmark = pytest.mark.django_db
@@ -145,8 +143,8 @@ def test_model_validation_rejects_bad_regex():
         entry.full_clean()
 
 
-def test_blocklist_admin_round_trip(client, instructor, student):
-    assert client.login(request=HttpRequest(), username=instructor.username, password=PASSWORD)
+def test_blocklist_admin_round_trip(client, admin_user, student):
+    client.force_login(admin_user)  # a site-wide term: an administrator's
     assert client.get("/admin/packs_app/blocklistentry/").status_code == 200
     data = {"category": "destructive", "pattern": "shutdown -h now", "enabled": "on"}
     response = client.post(ADD_URL, {**data, "note": "turns the lab off"})
@@ -181,10 +179,10 @@ def test_blocklist_admin_round_trip(client, instructor, student):
     assert response.status_code == 302 and not BlocklistEntry.objects.filter(id=entry.id).exists()
 
 
-def test_blocklist_admin_offers_a_term_without_a_category(client, instructor, student):
-    """A custom term is filed as "other" unless the instructor picks a category, and
+def test_blocklist_admin_offers_a_term_without_a_category(client, admin_user, student):
+    """A custom term is filed as "other" unless the administrator picks a category, and
     students are then told of a blocked term, not of a category nobody chose."""
-    assert client.login(request=HttpRequest(), username=instructor.username, password=PASSWORD)
+    client.force_login(admin_user)
     html = client.get(ADD_URL).content.decode()
     assert '<option value="other" selected>' in html
     data = {"category": "other", "pattern": "banana split", "enabled": "on"}

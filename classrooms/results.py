@@ -1,0 +1,202 @@
+"""The panel's results table: one row per run shown (and one per student with no run yet),
+with the figures an instructor compares: status, step, smoothed loss, validation loss,
+template share, flags, whether the run is private, and a queued run's place and wait.
+
+Everything is read in a handful of queries for the whole class (the panel is re-rendered
+with every push while thirty students train)."""
+
+import math
+import statistics
+from dataclasses import dataclass, field
+
+from django.db.models import Max, Q
+
+from classrooms import flags
+from runs import diagnostics
+from runs.models import Kind, Run, RunEvent, step_loss
+
+RECENT_DURATIONS = 20  # finished runs whose training time estimates a queued run's wait
+
+
+@dataclass
+class ResultRow:
+    student: object
+    colour: str
+    run: object = None
+    smoothed_loss: float | None = None
+    validation_loss: float | None = None
+    template_share: tuple | None = None  # (follow, of)
+    flags: list = field(default_factory=list)  # [(code, words)]
+    private: bool = False
+    queue_place: int | None = None
+    wait_seconds: float | None = None
+    first_of_student: bool = True  # the student's first row carries "Remove student"
+
+    @property
+    def needs_attention(self):
+        return any(code in flags.ATTENTION_CODES for code, _ in self.flags)
+
+    @property
+    def flag_codes(self):
+        return " ".join(code for code, _ in self.flags)
+
+    @property
+    def loss_text(self):
+        return loss_text(self.smoothed_loss)
+
+    @property
+    def validation_text(self):
+        return loss_text(self.validation_loss)
+
+    @property
+    def waiting_words(self):
+        """ "place 3 in the queue, about 2 min" for a queued run, else ""."""
+        if self.queue_place is None:
+            return ""
+        if self.wait_seconds is None:
+            wait = "wait unknown until a first run finishes"
+        elif self.wait_seconds < 60:
+            wait = "starts within a minute"
+        else:
+            wait = f"about {math.ceil(self.wait_seconds / 60)} min"
+        return f"place {self.queue_place} in the queue, {wait}"
+
+    @property
+    def template_percent(self):
+        if not self.template_share or not self.template_share[1]:
+            return None
+        follow, of = self.template_share
+        return round(100 * follow / of)
+
+
+def loss_text(loss):
+    """A loss as the table shows it: 3 decimals, or whole with separators once huge."""
+    if loss is None:
+        return ""
+    if not math.isfinite(loss):
+        return "NaN/inf"
+    return f"{loss:,.0f}" if abs(loss) >= 1000 else f"{loss:.3f}"
+
+
+def recent_losses(runs):
+    """{run_id: [loss, ...]}: each run's last flags.WINDOW stored step losses, oldest first."""
+    wanted = Q()
+    for run in runs:
+        if run.current_step:
+            wanted |= Q(run_id=run.pk, step__gt=run.current_step - flags.WINDOW)
+    if not wanted:
+        return {}
+    out = {}
+    rows = (
+        RunEvent.objects.filter(wanted, kind=Kind.STEP)
+        .annotate(loss=step_loss())
+        .order_by("run_id", "step")
+        .values_list("run_id", "loss")
+    )
+    for run_id, loss in rows:
+        out.setdefault(run_id, []).append(loss)
+    return out
+
+
+def newest_data(runs, kind):
+    """{run_id: data} of each run's newest event of `kind`: the newest seq per run first
+    (an index read), then only those rows' data (a run keeps dozens of sample batches)."""
+    ids = [run.pk for run in runs]
+    if not ids:
+        return {}
+    newest = (
+        RunEvent.objects.filter(run_id__in=ids, kind=kind)
+        .values("run_id")
+        .annotate(newest=Max("seq"))
+        .values_list("run_id", "newest")
+    )
+    wanted = Q()
+    for run_id, seq in newest:
+        wanted |= Q(run_id=run_id, seq=seq)
+    if not wanted:
+        return {}
+    return dict(RunEvent.objects.filter(wanted).values_list("run_id", "data"))
+
+
+def typical_duration():
+    """Median training seconds of the latest finished runs, or None before any finished."""
+    rows = (
+        Run.objects.filter(status=Run.Status.COMPLETED, started_at__isnull=False)
+        .exclude(finished_at=None)
+        .order_by("-finished_at")
+        .values_list("started_at", "finished_at")[:RECENT_DURATIONS]
+    )
+    durations = [(end - start).total_seconds() for start, end in rows]
+    return statistics.median(durations) if durations else None
+
+
+def queue_estimates():
+    """{run_id: (place, wait_seconds or None)} for every queued run on the site.
+
+    place: 1 for the oldest queued run (workers take runs fairly across classrooms, so it
+    is about, not exactly, the order). While runs wait, every worker slot is busy, so the
+    slots are the running runs (at least 1); a run at place p starts after
+    ceil(p / slots) of today's typical run durations (see typical_duration)."""
+    queued = list(
+        Run.objects.filter(status=Run.Status.QUEUED)
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    if not queued:
+        return {}
+    slots = max(1, Run.objects.filter(status=Run.Status.RUNNING).count())
+    typical = typical_duration()
+    return {
+        pk: (place, None if typical is None else math.ceil(place / slots) * typical)
+        for place, pk in enumerate(queued, start=1)
+    }
+
+
+def share_of(data):
+    follows = [ok for ok in (data or {}).get("follows") or [] if ok is not None]
+    return (sum(follows), len(follows)) if follows else None
+
+
+def table(classroom, student_rows):
+    """ResultRows for panel.roster's rows: each shown run, newest first per student, and a
+    "not started" row for a student with none."""
+    runs = [run for row in student_rows for run in row.runs]
+    recent = recent_losses(runs)
+    evals = newest_data(runs, Kind.EVAL)
+    samples = newest_data(runs, Kind.SAMPLES)
+    queue = queue_estimates() if any(r.status == Run.Status.QUEUED for r in runs) else {}
+    out = []
+    for row in student_rows:
+        if not row.runs:
+            out.append(
+                ResultRow(
+                    row.student,
+                    row.colour,
+                    flags=[(flags.NOT_STARTED, "not started: no run yet")],
+                )
+            )
+            continue
+        for index, run in enumerate(row.runs):
+            losses = recent.get(run.pk, [])
+            if run.final_loss is not None and not run.is_active:
+                smoothed = run.final_loss
+            else:
+                smoothed = diagnostics.smoothed(losses)  # the run page's smoothed loss
+            evaluation = evals.get(run.pk) or {}
+            place, wait = queue.get(run.pk, (None, None))
+            out.append(
+                ResultRow(
+                    row.student,
+                    row.colour,
+                    run,
+                    smoothed_loss=smoothed,
+                    validation_loss=evaluation.get("val_loss"),
+                    template_share=share_of(samples.get(run.pk)),
+                    flags=flags.flags_for(run, losses),
+                    private=run.classroom_id != classroom.pk,
+                    queue_place=place,
+                    wait_seconds=wait,
+                    first_of_student=index == 0,
+                )
+            )
+    return out
