@@ -128,7 +128,10 @@ def test_a_lesson_with_an_instructor_and_two_students(new_page, lab_server):
     projector.set_viewport_size({"width": 1600, "height": 1000})
     projector.goto(f"/classrooms/{classroom_id}/spotlight/")
     assert projector.get_by_text("Nothing on the spotlight yet").is_visible()
-    teacher.locator(f"#result-run-{ada_run}").get_by_role("button", name="Spotlight").click()
+    # the table is re-rendered by every live push while runs train: click where the button
+    # is, as a person does, without waiting for it to stay put for two animation frames
+    spotlight = teacher.locator(f"#result-run-{ada_run}").get_by_role("button", name="Spotlight")
+    spotlight.click(force=True)
     projector.locator(f"#spotlight-stage[data-run='{ada_run}']").wait_for()
     projector.locator("#loss-canvas").wait_for()
     projector.wait_for_function(
@@ -137,7 +140,10 @@ def test_a_lesson_with_an_instructor_and_two_students(new_page, lab_server):
     )
     assert "ada" in projector.locator(".spotlight-title").inner_text()
     screenshot(projector, "classroom-spotlight-ada")
-    teacher.locator(f"#result-run-{alan_run}").get_by_role("button", name="Spotlight").click()
+    # the table is re-rendered by every live push while runs train: click where the button
+    # is, as a person does, without waiting for it to stay put for two animation frames
+    spotlight = teacher.locator(f"#result-run-{alan_run}").get_by_role("button", name="Spotlight")
+    spotlight.click(force=True)
     projector.locator(f"#spotlight-stage[data-run='{alan_run}']").wait_for()
     assert "alan" in projector.locator(".spotlight-title").inner_text()
     projector.wait_for_function(
