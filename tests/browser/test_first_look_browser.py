@@ -21,6 +21,12 @@ LONG_RUN = {  # long enough to be canceled while it runs
 }
 
 
+WIDEST = """() => [...document.querySelectorAll('body *')]
+    .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1)
+    .map((el) => `${el.tagName.toLowerCase()}#${el.id}.${el.className}`.slice(0, 80))
+    .slice(-6)"""
+
+
 def assert_fits(page, name):
     """No sideways scroll at this width; saves the screenshot as phone-<name>."""
     page.wait_for_load_state("networkidle")
@@ -28,7 +34,9 @@ def assert_fits(page, name):
         "[document.documentElement.scrollWidth, window.innerWidth]"
     )
     screenshot(page, f"phone-{name}")
-    assert scroll_width <= inner_width, f"{name}: {scroll_width} px wide at {inner_width} px"
+    if scroll_width > inner_width:  # name what sticks out, to make the failure useful
+        wide = page.evaluate(WIDEST)
+        raise AssertionError(f"{name}: {scroll_width} px wide at {inner_width} px: {wide}")
 
 
 def test_a_visitor_explores_a_showcase_then_every_page_fits_a_phone(new_page, lab_server):
@@ -51,6 +59,11 @@ def test_a_visitor_explores_a_showcase_then_every_page_fits_a_phone(new_page, la
     assert regex.is_visible() and regex.inner_text().startswith(r"\d[+-]\d")
     assert visitor.get_by_text("Correct means: the result is the true sum").is_visible()
     assert_fits(visitor, "showcase-run")
+    # the op view inspects a step's own training line (the page opens on the probe line)
+    visitor.get_by_role("button", name="This step's training line").click()
+    visitor.wait_for_function(
+        "() => document.getElementById('run-snapshot-view').dataset.view === 'line'"
+    )
     visitor.get_by_role("link", name=re.compile("Inspect every operation")).click()
     visitor.wait_for_url(re.compile(r"/ops/"))
     assert visitor.get_by_text("A showcase run.").is_visible()
@@ -68,7 +81,7 @@ def test_a_visitor_explores_a_showcase_then_every_page_fits_a_phone(new_page, la
     panel_url = teacher.url
 
     student = new_page(PHONE)
-    sign_up(student, "grace")
+    sign_up(student, "grace_phone")
     student.goto(showcase_url)
     assert student.get_by_role("link", name="Train your own on Arithmetic").is_visible()
     student.goto("/runs/new/?pack=arithmetic")
@@ -118,5 +131,5 @@ def test_a_visitor_explores_a_showcase_then_every_page_fits_a_phone(new_page, la
     assert_fits(student, "classroom-student")
 
     teacher.goto(panel_url)
-    teacher.locator("#roster").get_by_text("grace").wait_for()
+    teacher.locator("#roster").get_by_text("grace_phone").wait_for()
     assert_fits(teacher, "classroom-panel")

@@ -26,7 +26,7 @@ READING_STEP = "() => document.getElementById('lens-reading').dataset.step"
 def test_read_a_run_with_the_lenses(new_page, lab_server):
     lab_server.wait_healthy()
     page = new_page()
-    sign_up(page, "ada")
+    sign_up(page, "ada_lens")
     page.goto("/runs/new/?pack=sql_snippets")
     for name, value in CONFIG.items():
         page.fill(f"#id_{name}", value)

@@ -114,7 +114,7 @@ def train_and_inspect(page, config, pos):
 
 def test_step_through_a_tokens_backward_pass(page, lab_server):
     lab_server.wait_healthy()
-    sign_up(page, "grace")
+    sign_up(page, "grace_ops")
     # from the token strip: pick position 4 and follow "Inspect every operation"
     run_id, step, ops_url = train_and_inspect(page, CONFIG, 4)
 

@@ -88,7 +88,7 @@ def test_update_chain_rule_and_a_readable_graph_at_three_widths(new_page, lab_se
     page = new_page((1366, 768))
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    sign_up(page, "ada")
+    sign_up(page, "ada_ops")
     _, _, ops_url = train_and_inspect(page, CONFIG, 6)
     total = int(page.locator("#opview").get_attribute("data-total"))
 

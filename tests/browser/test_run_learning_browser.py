@@ -40,7 +40,7 @@ def start_run(page, pack, **config):
 def test_one_probe_line_improves_replay_plays_and_a_diverged_run_is_labelled(page, new_page,
                                                                              lab_server):
     lab_server.wait_healthy()
-    sign_up(page, "hopper")
+    sign_up(page, "hopper_probe")
 
     # the form warns before submitting when the block size cuts lines
     page.goto("/runs/new/?pack=arithmetic")

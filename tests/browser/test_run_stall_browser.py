@@ -1,6 +1,7 @@
 """A worker that goes quiet mid-run, seen from the run page in a real browser: first the
-page says the worker has gone quiet (instead of freezing on "Running"), then the reaper's
-verdict arrives over the socket: failed, "worker lost", with what to do next."""
+page says the worker has gone quiet (instead of freezing on "Running"), then the reaper
+judges the worker lost and another worker resumes the run from its stored steps; the page
+says so and follows it to the end. (The third loss of one run fails it: tests/runs.)"""
 
 import re
 
@@ -29,7 +30,7 @@ print(run.pk)
 """
 
 
-def test_a_quiet_worker_is_said_then_the_run_is_failed_worker_lost(page, lab_server):
+def test_a_quiet_worker_is_said_then_the_run_resumes_on_another(page, lab_server):
     lab_server.wait_healthy()
     sign_up(page, "wilkes")
     run_id = int(lab_server.manage("shell", "-c", ORPHAN).strip().splitlines()[-1])
@@ -39,9 +40,10 @@ def test_a_quiet_worker_is_said_then_the_run_is_failed_worker_lost(page, lab_ser
     stall.wait_for(state="visible", timeout=20_000)  # quiet for 10 s
     assert re.search(r"No word from the worker training this run for 1\d s", stall.inner_text())
     screenshot(page, "run-worker-quiet")
-    # the reaper (heartbeat stale after 15 s here) fails it, and the socket tells the page
-    page.locator('#run-status[data-status="failed"]').wait_for(timeout=40_000)
+    # the reaper (heartbeat stale after 15 s here) hands it to another worker, which
+    # replays the run to step 10 and trains on; the socket tells the page
+    page.locator('#run-status[data-status="completed"]').wait_for(timeout=90_000)
     status = page.locator("#run-status").inner_text()
-    assert "worker lost: the process training this run stopped at step 10" in status
+    assert "The worker stopped at step 10; resumed on another worker." in status
     assert page.locator(".run-stall").count() == 0
-    screenshot(page, "run-worker-lost")
+    screenshot(page, "run-worker-resumed")

