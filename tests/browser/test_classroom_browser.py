@@ -160,6 +160,7 @@ def test_a_lesson_with_an_instructor_and_two_students(new_page, lab_server):
     teacher.bring_to_front()
     for run_id in (ada_run, alan_run):
         teacher.locator(f"#result-run-{run_id}[data-status='completed']").wait_for(timeout=60_000)
+    teacher.locator("canvas[data-overlay-source]").scroll_into_view_if_needed()
     point = teacher.wait_for_function(
         """() => {
             const canvas = document.querySelector('canvas[data-overlay-source]');
