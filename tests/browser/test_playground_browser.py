@@ -35,6 +35,9 @@ def train(page):
     return int(re.search(r"/runs/(\d+)/", page.url).group(1))
 
 
+SETTLED = "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
+
+
 def type_prompt(page, text):
     page.fill("#pg-text", text)
     page.wait_for_function(
@@ -103,6 +106,8 @@ def test_type_generate_play_and_look_inside(page, lab_server, new_page):
     for number in range(1, 21):
         game.locator("#pg-guess").wait_for()
         assert f"Character {number} of 20" in game.inner_text()
+        # type once htmx has settled the new round's form (its input listener is attached then)
+        page.wait_for_function(SETTLED)
         game.locator("#pg-guess").press_sequentially("1")
         page.wait_for_function(
             f"() => document.querySelectorAll('#pg-game .pg-rows tbody tr').length === {number}"
