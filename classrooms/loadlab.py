@@ -107,6 +107,13 @@ class Lab:
             time.sleep(0.5)
         raise CommandError(f"the lab never became healthy: {detail}")
 
+    def start_run(self, form):
+        """POST the new-run form as a student's browser does: `form` is ((cookie, csrf), body).
+        Returns (status, text)."""
+        (cookie, csrf), body = form
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "X-CSRFToken": csrf}
+        return self.request("POST", "/runs/new/", cookies=cookie, body=body, headers=headers)
+
     def request(self, method, path, *, cookies="", body=None, headers=None):
         connection = http.client.HTTPConnection(self.url, timeout=30)
         try:

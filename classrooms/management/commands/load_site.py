@@ -138,17 +138,6 @@ class Command(BaseCommand):
                 initial["num_steps"] = options["steps"]
             return cookies[student.pk], urllib.parse.urlencode({**initial, "classroom": room.pk})
 
-        def submit(entry):
-            (cookie, csrf), body = entry
-            status, text = lab.request(
-                "POST",
-                "/runs/new/",
-                cookies=cookie,
-                body=body,
-                headers={"Content-Type": "application/x-www-form-urlencoded", "X-CSRFToken": csrf},
-            )
-            return status, text
-
         burst_rooms, (lone_room, _, [lone]) = rooms[:-1], rooms[-1]
         burst = [
             form(student, room)
@@ -177,12 +166,12 @@ class Command(BaseCommand):
         began = time.monotonic()
         panel.start()
         with ThreadPoolExecutor(max_workers=10) as pool:
-            answers = list(pool.map(submit, burst))
+            answers = list(pool.map(lab.start_run, burst))
         refused = [(status, text[:200]) for status, text in answers if status != 302]
         if refused:
             stop.set()
             raise CommandError(f"{len(refused)} runs were not started, e.g. {refused[0]}")
-        status, text = submit(lone_form)
+        status, text = lab.start_run(lone_form)
         if status != 302:
             stop.set()
             raise CommandError(f"the lone run was not started: {status} {text[:200]}")
