@@ -1,0 +1,6 @@
+from django.urls import path
+
+from lessons import views
+
+app_name = "lessons"
+urlpatterns = []
