@@ -23,7 +23,8 @@ class LessonForm(forms.ModelForm):
 class StepForm(forms.ModelForm):
     run_id = forms.IntegerField(
         required=False, label="Run to open",
-        help_text="A run's number, for a step that opens a run's page, playground or op view.",
+        help_text="A pack's showcase run (every student may open it), for a step that opens a "
+        "run's page, playground or op view.",
     )
     locked_fields = forms.MultipleChoiceField(
         required=False, label="Locked settings (students keep these)",
@@ -72,6 +73,9 @@ class StepForm(forms.ModelForm):
             run = Run.objects.filter(pk=run_id).first() if run_id else None
             if run is None or not can_view(self.user, run):
                 self.add_error("run_id", "Give the number of a run you may see.")
+            elif not run.showcase:
+                self.add_error("run_id", f"Run {run.pk} is private to its owner's class: give a "
+                               "pack's showcase run, which every student may open.")
             self.run = run
         if opens == Step.Opens.NEW_RUN and not cleaned.get("pack"):
             self.add_error("pack", "Choose the pack the step's run trains on.")

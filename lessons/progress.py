@@ -82,6 +82,16 @@ class Matrix:
     rows: list  # [(student, [Cell per step])]
     leaderboards: list  # [(step, [(rank, student, StepRun)])]
 
+    @property
+    def reflections(self):
+        """[(student, step, text)] of every reflection written, by student then step."""
+        return [
+            (student, step, cell.reflection)
+            for student, cells in self.rows
+            for step, cell in zip(self.steps, cells, strict=True)
+            if cell.reflection
+        ]
+
 
 def matrix(assignment):
     """The student × step matrix of an assignment (students by name), with leaderboards."""

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import escape
 from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -147,8 +148,10 @@ def reflect(request, assignment_id, step_id):
                             content_type="text/plain; charset=utf-8")
     form = ReflectionForm(request.POST)
     if not form.is_valid():
-        return HttpResponse(" ".join(form.errors["text"]), status=400,
-                            content_type="text/plain; charset=utf-8")
+        error = " ".join(form.errors["text"])
+        if request.htmx:  # shown under the answer (path.html lets htmx swap a 400)
+            return HttpResponse(f'<p class="error" role="alert">{escape(error)}</p>', status=400)
+        return HttpResponse(error, status=400, content_type="text/plain; charset=utf-8")
     Reflection.objects.update_or_create(
         assignment=assignment, step=step, student=request.user,
         defaults={"text": form.cleaned_data["text"]},

@@ -85,9 +85,9 @@ def test_met_shows_live_on_the_panel_and_the_run_page(client, instructor, studen
 
         await database_sync_to_async(store)()
         await get_channel_layer().group_send(run_group(run.pk), {"type": "run.wake"})
-        # smoothed (20 steps) ≤ 1.4 first at step 37: (8 × 2.0 + 12 × 1.0) / 20 = 1.4
-        await receive_until(on_page, "Challenge met at step 37 ✓")
-        await receive_until(on_panel, "met at step 37")
+        # smoothed (20 steps) ≤ 1.2 first at step 41: (4 × 2.0 + 16 × 1.0) / 20 = 1.2
+        await receive_until(on_page, "Challenge met at step 41 ✓")
+        await receive_until(on_panel, "met at step 41")
         await on_panel.disconnect()
         await on_page.disconnect()
 

@@ -195,3 +195,75 @@ def test_the_csv_has_a_row_per_student_step_and_run(client, instructor, student,
     assert row["met at step"] == "20" and row["smoothed loss"] == "1.0000"
     assert row["reflection"] == "'=HYPERLINK(1)"  # never a formula in a spreadsheet
     assert len([r for r in rows if r[0] == "classmate"]) == 2  # two steps, no runs
+
+
+def test_a_step_that_opens_a_given_run_needs_a_showcase_run(client, instructor, student,
+                                                            assign, packs):
+    from tests.lessons.test_checking import stored_run
+
+    lesson = Lesson.objects.create(title="Look", author=instructor)
+    private = stored_run(student, [2.0] * 5)
+    showcase = stored_run(instructor, [2.0] * 5)
+    Run.objects.filter(pk=showcase.pk).update(showcase=True)
+    client.force_login(instructor)
+    edit = reverse("lessons:edit", args=[lesson.pk])
+    step = {"title": "Play", "instructions": "Guess", "opens": "playground", "reflection": ""}
+    assert client.post(edit, {**step, "run_id": "999"}).status_code == 400
+    response = client.post(edit, {**step, "run_id": private.pk})
+    assert response.status_code == 400 and "showcase run" in response.content.decode()
+    assert client.post(edit, {**step, "run_id": showcase.pk, "challenge_kind": "train_loss",
+                              "challenge_target": "1"}).status_code == 400  # nothing to check
+    assert client.post(edit, {**step, "run_id": showcase.pk}).status_code == 302
+    assignment = assign(lesson)
+    client.force_login(student)
+    page = client.get(reverse("lessons:path", args=[assignment.pk])).content.decode()
+    assert reverse("runs:playground", args=[showcase.pk]) in page
+
+
+def test_instructions_are_rendered_safely(client, instructor, student, assign):
+    lesson = Lesson.objects.create(title="Safe", author=instructor)
+    Step.objects.create(lesson=lesson, position=1, title="x", opens="nothing",
+                        instructions='**ok** <script>alert(1)</script> [a](javascript:alert(1))'
+                                     ' [b](https://example.org)', reflection="Why?")
+    assignment = assign(lesson)
+    client.force_login(student)
+    page = client.get(reverse("lessons:path", args=[assignment.pk])).content.decode()
+    assert "<strong>ok</strong>" in page and "&lt;script&gt;" in page
+    assert "<script>alert" not in page and 'href="javascript' not in page
+    assert 'href="https://example.org"' in page
+
+
+def test_a_refused_answer_says_why_under_the_form(client, student, assignment):
+    step = assignment.lesson.steps.get(position=1)
+    client.force_login(student)
+    url = reverse("lessons:reflect", args=[assignment.pk, step.pk])
+    response = client.post(url, {"text": "x" * 2001}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 400
+    assert 'role="alert"' in response.content.decode()
+    assert "2000" in response.content.decode() or "2,000" in response.content.decode()
+
+
+@pytest.mark.parametrize("who", ["other_student", "other_instructor", "outsider", "anonymous"])
+def test_strangers_cannot_assign_delete_or_prepare(client, request, who, classroom,
+                                                   assignment, instructor):
+    user = None if who == "anonymous" else request.getfixturevalue(who)
+    if user is not None:
+        client.force_login(user)
+    lesson = Lesson.objects.create(title="Mine", author=instructor)
+    step = Step.objects.create(lesson=lesson, position=1, title="x", instructions="x")
+    posts = [
+        (reverse("lessons:assign"), {"lesson": lesson.pk, "classroom": classroom.pk}),
+        (reverse("lessons:step_delete", args=[lesson.pk, step.pk]), {}),
+        (reverse("lessons:copy", args=[classroom.pk]), {}),
+    ]
+    for url, data in posts:
+        response = client.post(url, data)
+        assert response.status_code in (302, 403, 404), url
+        if response.status_code == 302:
+            assert "/accounts/login/" in response["Location"], url
+    prepared = client.get(reverse("runs:new"), {"classroom": classroom.pk,
+                                                "lesson_step": assignment.lesson.steps.first().pk})
+    assert prepared.status_code in (302, 403, 404)
+    assert Step.objects.filter(pk=step.pk).exists()
+    assert not Assignment.objects.filter(lesson=lesson).exists()
+    assert not Classroom.objects.filter(name__endswith="(copy)").exists()
