@@ -66,3 +66,17 @@ def test_memorising_shows_a_gap_that_a_smaller_run_closes(starters, assign, stud
         student, step_of(starters, "memorising", 2), n_embd=16, n_layer=1, num_steps=300
     )
     assert small.verdict == MET, small.value
+
+
+def test_load_packs_loads_the_starter_lessons(db):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("load_packs", stdout=out)
+    assert "starter lesson look-back" in out.getvalue()
+    assert set(Lesson.objects.values_list("starter_key", flat=True)) == {
+        spec["key"] for spec in LESSONS}
+    look_back = Lesson.objects.get(starter_key="look-back").steps.get()
+    assert look_back.pack.slug == "leapfrog"
