@@ -223,7 +223,7 @@ class Challenge:
         if self.kind == "head_role":
             role = next(r for r in ROLES if r.key == self.role)
             where = f"in layer {self.layer}" if self.layer is not None else "in any layer"
-            return (f"Grow a {role.title} head {where}: {role.explain} Its score (the share "
+            return (f"Grow a {role.title} head {where}. {role.explain} Its score (the share "
                     f"of its attention that lands there) must reach {t:.0%}.")
         return (f"Finish with a validation gap of {t:g} or less: the loss on unseen lines may "
                 f"be at most {t:g} above the loss on the training lines.")

@@ -10,6 +10,8 @@
 Both only read what lessons/checking.py stored: the check runs where the events are stored.
 """
 
+import asyncio
+
 from channels.db import database_sync_to_async
 from django.template.loader import render_to_string
 
@@ -18,6 +20,7 @@ from classrooms.live import classroom_group
 from classrooms.models import Classroom
 from common.sockets import CoalescingConsumer
 from lessons.models import StepRun
+from runs.live import note_server_loop
 from runs.models import Run, run_group
 from runs.permissions import can_view
 
@@ -60,15 +63,24 @@ class LessonPanelConsumer(ClassroomSocket):
 
 class RunChallengeConsumer(CoalescingConsumer):
     push_interval = 0.5
+    refresh_interval = 5.0  # a lost wake-up is made good within this many seconds
+    refresher = None
 
     async def connect(self):
         self.run_id = self.scope["url_route"]["kwargs"]["run_id"]
         user = await self.admit(self.may_watch, self.run_id)
         if user is None:
             return
+        note_server_loop(asyncio.get_running_loop())  # in-memory wake-ups are sent here
         await self.channel_layer.group_add(run_group(self.run_id), self.channel_name)
         await self.accept()
         await self.push()
+        self.refresher = asyncio.ensure_future(self.refresh_forever())
+
+    async def refresh_forever(self):
+        while True:
+            await asyncio.sleep(self.refresh_interval)
+            self.mark_dirty()
 
     @staticmethod
     def may_watch(user, run_id):
@@ -80,6 +92,8 @@ class RunChallengeConsumer(CoalescingConsumer):
 
     async def disconnect(self, code):
         await super().disconnect(code)
+        if self.refresher:
+            self.refresher.cancel()
         await self.channel_layer.group_discard(run_group(self.run_id), self.channel_name)
 
     def render(self):

@@ -107,6 +107,13 @@ class Step(models.Model):
         return Challenge.from_dict(self.challenge) if self.challenge else None
 
     @property
+    def locked_labels(self):
+        """The locked settings as the forms name them ("embedding size, heads")."""
+        from runs.policy import CONFIG_LABELS
+
+        return ", ".join(CONFIG_LABELS.get(name, name) for name in self.locked or [])
+
+    @property
     def source_ref(self):
         if self.upload_id:
             return f"upload:{self.upload_id}"

@@ -52,11 +52,18 @@ def test_an_instructor_assigns_a_starter_lesson_and_watches_the_class(new_page, 
     screenshot(teacher, "lessons-panel-before")
 
     start_step_two(quick)
-    quick.wait_for_selector("text=Challenge met at step", timeout=60_000)
+    quick.wait_for_selector("text=Challenge met at step", timeout=120_000)
     screenshot(quick, "lessons-run-met")
     start_step_two(slow, learning_rate="0.00001")
-    slow.wait_for_selector("text=Challenge not met", timeout=60_000)
+    slow.wait_for_selector("text=Challenge not met", timeout=120_000)
     screenshot(slow, "lessons-run-not-met-phone")
+    slow.get_by_role("link", name="back to the lesson").click()
+    slow.wait_for_url("**/lessons/assigned/*/#step-2")
+    assert "dot-not_met" in slow.locator(".progress-dots a").nth(1).get_attribute("class")
+    screenshot(slow, "lessons-student-path-phone")
+    slow.get_by_role("link", name=re.compile("^← ")).click()
+    slow.locator("#classroom-lessons .dot-not_met").wait_for()
+    screenshot(slow, "lessons-classroom-page-phone")
 
     row = teacher.locator("tr[data-student='lesson_ada'] td").nth(1)
     row.get_by_text(re.compile(r"met at step \d+")).wait_for(timeout=30_000)  # pushed live
