@@ -1,11 +1,15 @@
-"""Challenges checked where a run's events are stored: on stored runs, incrementally, once."""
+"""Challenges checked where a run's events are stored: on stored runs, incrementally, once.
+Also in the production pass: the checks' JSON queries on PostgreSQL."""
 
+import pytest
 
 from lessons.challenges import MET, NOT_MET, PENDING
 from lessons.checking import check
 from lessons.models import StepRun
 from runs.diagnostics import SMOOTH_WINDOW
 from runs.models import Kind, Run
+
+pytestmark = pytest.mark.services
 
 
 def stored_run(owner, losses, *, classroom=None, status=Run.Status.RUNNING):
