@@ -64,6 +64,26 @@ class StepForm(forms.ModelForm):
         for name in CONFIG_FIELDS:
             self.fields[f"config_{name}"] = config_field(name)
 
+    def bound(self, *names):
+        return [self[name] for name in names]
+
+    @property
+    def words_fields(self):
+        return self.bound("title", "instructions", "reflection")
+
+    @property
+    def opens_fields(self):
+        return self.bound("opens", "pack", "run_id")
+
+    @property
+    def config_fields(self):
+        return self.bound(*(f"config_{name}" for name in CONFIG_FIELDS))
+
+    @property
+    def challenge_fields(self):
+        return self.bound("challenge_kind", "challenge_target", "challenge_by_step",
+                          "challenge_role", "challenge_layer")
+
     def clean(self):
         cleaned = super().clean()
         opens = cleaned.get("opens")
