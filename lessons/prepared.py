@@ -84,5 +84,7 @@ class LessonAnswers:
         if assignment is None:
             raise Http404("No such lesson step in this classroom.")
         step = Step.objects.select_related("pack", "upload").get(pk=step_id)
+        if step.opens != Step.Opens.NEW_RUN:
+            raise Http404("This lesson step starts no run.")
         base = ClassroomAnswers().run_policy(user, classroom)  # PermissionDenied: not in it
         return PreparedStep(step, assignment, step_policy(base, step), user)

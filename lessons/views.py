@@ -100,6 +100,7 @@ def step_delete(request, lesson_id, step_id):
 @require_POST
 def assign(request):
     """POST lesson=<id>, classroom=<id>: the classroom's students get the lesson."""
+    require_instructor_role(request.user)
     try:
         lesson_id = int(request.POST.get("lesson", ""))
         classroom_id = int(request.POST.get("classroom", ""))

@@ -267,3 +267,15 @@ def test_strangers_cannot_assign_delete_or_prepare(client, request, who, classro
     assert Step.objects.filter(pk=step.pk).exists()
     assert not Assignment.objects.filter(lesson=lesson).exists()
     assert not Classroom.objects.filter(name__endswith="(copy)").exists()
+
+
+def test_only_a_step_that_starts_a_run_prepares_the_form(client, student, classroom, assign,
+                                                         instructor):
+    lesson = Lesson.objects.create(title="Read", author=instructor)
+    step = Step.objects.create(lesson=lesson, position=1, title="x", instructions="x",
+                               opens="nothing")
+    assign(lesson)
+    client.force_login(student)
+    response = client.get(reverse("runs:new"), {"classroom": classroom.pk,
+                                                "lesson_step": step.pk})
+    assert response.status_code == 404
