@@ -38,6 +38,13 @@ class Cell:
     def mark(self):
         return CELL_MARKS[self.state]
 
+    @property
+    def shown_run_id(self):
+        """The run a cell links to: the first that met the challenge, else the newest."""
+        met = [sr for sr in self.runs if sr.verdict == MET]
+        chosen = met[0] if met else (self.runs[-1] if self.runs else None)
+        return chosen.run_id if chosen else None
+
 
 def cell_state(step_runs, step, reflection):
     """met: a run met the challenge (or, without one, finished; a step that opens no new
