@@ -14,6 +14,7 @@ urlpatterns = [
     path("new/", views.new_run, name="new"),
     path("<int:run_id>/", page.run_detail, name="detail"),
     path("<int:run_id>/cancel/", views.cancel_run, name="cancel"),
+    path("<int:run_id>/fork/", views.fork_run, name="fork"),
     path("<int:run_id>/export.json", views.export_json, name="export"),
     path("<int:run_id>/lenses/", lenses.lenses, name="lenses"),
     path("<int:run_id>/lenses/map/", lenses.lens_map, name="lens_map"),

@@ -18,9 +18,11 @@ from engine import LIMITS
 from packs_app.sources import UPLOAD_PREFIX, SourceError, resolve_source
 from runs.config import CONFIG_FIELDS
 from runs.diagnostics import findings_for
+from runs.fork import ForkForm, start_fork
 from runs.forms import NewRunForm
 from runs.models import ActiveRunLimit, Kind, Run, step_loss
 from runs.permissions import can_cancel, login_required_unless_showcase, viewable_run
+from runs.rerun import rerun_url
 from runs.training import SNAPSHOT_BUDGET_BYTES
 
 LIMIT_STATUS = 409  # a 4th active run conflicts with the three already queued or running
@@ -93,6 +95,33 @@ def new_run(request):
     }
     template = "runs/new.html#form" if request.htmx else "runs/new.html"
     return render(request, template, context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def fork_run(request, run_id):
+    """GET ?step=&num_steps=&…: the fork form, prefilled with the run's settings and last
+    step. POST: queue the child (owned by whoever forks; anyone who may see the run may)
+    and go to its page, or 400 with inline errors (409 at the active-run limit)."""
+    parent = viewable_run(request, run_id)
+    status = 200
+    if request.method == "POST":
+        form = ForkForm(request.user, parent, request.POST)
+        if form.is_valid():
+            try:
+                child = start_fork(request.user, form)
+            except ActiveRunLimit as refusal:
+                form.add_error(None, str(refusal))
+                status = LIMIT_STATUS
+            else:
+                return redirect("runs:detail", run_id=child.pk)
+        else:
+            status = 400
+    else:
+        form = ForkForm(request.user, parent, initial=ForkForm.initial_for(parent, request.GET))
+    context = {"run": parent, "form": form, "rerun_url": rerun_url(parent, request.user),
+               "fields": [form[name] for name in form.fields if name != "step"]}
+    return render(request, "runs/fork.html", context, status=status)
 
 
 def budget_context():
