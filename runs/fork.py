@@ -123,7 +123,8 @@ class ForkForm(forms.Form):
         try:
             self.source = resolve_source(parent.source_ref, self.user)
         except SourceError as exc:
-            raise forms.ValidationError(f"This run's text cannot be trained on again: {exc}")
+            message = f"This run's text cannot be trained on again: {exc}"
+            raise forms.ValidationError(message) from None
         if not self.errors and step is not None:
             self.config = fork_config(parent, step, changes)
             source = self.source

@@ -12,6 +12,7 @@ app_name = "runs"
 urlpatterns = [
     path("", views.run_list, name="list"),
     path("new/", views.new_run, name="new"),
+    path("compare/", views.compare_runs, name="compare"),
     path("<int:run_id>/", page.run_detail, name="detail"),
     path("<int:run_id>/cancel/", views.cancel_run, name="cancel"),
     path("<int:run_id>/fork/", views.fork_run, name="fork"),

@@ -10,12 +10,13 @@ from django.db.models import Avg, F
 from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from common.classroom_hooks import classrooms
 from engine import LIMITS
 from packs_app.sources import UPLOAD_PREFIX, SourceError, resolve_source
+from runs import compare
 from runs.config import CONFIG_FIELDS
 from runs.diagnostics import findings_for
 from runs.fork import ForkForm, start_fork
@@ -122,6 +123,43 @@ def fork_run(request, run_id):
     context = {"run": parent, "form": form, "rerun_url": rerun_url(parent, request.user),
                "fields": [form[name] for name in form.fields if name != "step"]}
     return render(request, "runs/fork.html", context, status=status)
+
+
+@login_required
+@require_GET
+def compare_runs(request):
+    """?run=<id>&run=<id>… (2 to 6 runs the viewer may see; My runs' checkboxes, a run
+    page's links). 400 for a bad pick, 404 for a run the viewer may not see."""
+    try:
+        runs = compare.runs_to_compare(request.user, request.GET.getlist("run"))
+    except compare.CompareError as refusal:
+        context = {"error": str(refusal), "back": panel_to_return_to(request)}
+        return render(request, "runs/compare.html", context, status=refusal.status)
+    context = compare.context(
+        runs,
+        step=query_number(request, "step"),
+        layer=query_number(request, "layer"),
+        head=query_number(request, "head"),
+    )
+    context["back"] = panel_to_return_to(request)
+    return render(request, "runs/compare.html", context)
+
+
+def query_number(request, name):
+    try:
+        return int(request.GET[name])
+    except (KeyError, ValueError):
+        return None
+
+
+def panel_to_return_to(request):
+    """The classroom whose panel the page links back to (?classroom=<id>, when the viewer
+    teaches it), or None."""
+    classroom_id = query_number(request, "classroom")
+    if classroom_id is None:
+        return None
+    return next((room for room in classrooms().taught_by(request.user)
+                 if room.pk == classroom_id), None)
 
 
 def budget_context():

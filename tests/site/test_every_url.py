@@ -13,7 +13,7 @@ from runs.models import Run
 pytestmark = pytest.mark.django_db
 APPS = ("runs", "classrooms", "packs")
 # URLs anyone logged in may open: lists, forms and the join page.
-OPEN_TO_STUDENTS = {"runs:list", "runs:new", "classrooms:list", "classrooms:new",
+OPEN_TO_STUDENTS = {"runs:list", "runs:new", "runs:compare", "classrooms:list", "classrooms:new",
                     "classrooms:join", "classrooms:compare", "packs:upload"}  # fmt: skip
 
 
