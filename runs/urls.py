@@ -13,6 +13,7 @@ urlpatterns = [
     path("", views.run_list, name="list"),
     path("new/", views.new_run, name="new"),
     path("compare/", views.compare_runs, name="compare"),
+    path("glossary/", views.glossary, name="glossary"),
     path("<int:run_id>/", page.run_detail, name="detail"),
     path("<int:run_id>/cancel/", views.cancel_run, name="cancel"),
     path("<int:run_id>/fork/", views.fork_run, name="fork"),

@@ -15,12 +15,13 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from common.classroom_hooks import classrooms
 from engine import LIMITS
+from packs_app.setting_words import SETTINGS, TERMS
 from packs_app.sources import UPLOAD_PREFIX, SourceError, resolve_source
 from runs import compare
 from runs.config import CONFIG_FIELDS
 from runs.diagnostics import findings_for
 from runs.fork import ForkForm, start_fork
-from runs.forms import NewRunForm
+from runs.forms import NewRunForm, limit_text
 from runs.models import ActiveRunLimit, Kind, Run, step_loss
 from runs.permissions import can_cancel, login_required_unless_showcase, viewable_run
 from runs.rerun import rerun_url
@@ -51,7 +52,9 @@ def new_run(request):
     POST: start the run (redirect to its page) or answer 400 with inline errors (409 when
     the student already has LAB_MAX_ACTIVE_RUNS runs going); nothing is stored on error."""
     classroom = classroom_of(request)
-    status, unavailable = 200, ""
+    status, unavailable, pack_changed = 200, "", None
+    # the pack menu's change (htmx): only the fields that depend on the text come back
+    pack_change = request.htmx and "changed_from" in request.GET
     if request.method == "POST":
         form = NewRunForm(request.user, request.POST, classroom=classroom)
         if form.is_valid():
@@ -76,7 +79,12 @@ def new_run(request):
         ref = request.GET.get("pack", "").strip()
         initial, source = NewRunForm.initial_for(request.user, ref, classroom)
         form = NewRunForm(request.user, initial=initial, classroom=classroom)
-        if source is not None:
+        if source is not None and pack_change:
+            form.initial, pack_changed = NewRunForm.after_pack_change(
+                request.user, request.GET, initial, classroom
+            )
+            form.source = source
+        elif source is not None:
             form.initial = form.prefill(initial, request.GET, form.policy)
             form.source = source
         unavailable = unavailable_notice(request.user, ref, source, classroom)
@@ -87,7 +95,8 @@ def new_run(request):
         "classroom": classroom,
         # outside a classroom, the student's classrooms (where a lesson's rules apply)
         "my_classrooms": [] if classroom else classrooms().of_member(request.user),
-        "config_fields": [form[name] for name in CONFIG_FIELDS],
+        "config_fields": [(form[name], SETTINGS[name]) for name in CONFIG_FIELDS],
+        "pack_changed": pack_changed,
         "block_warning": form.block_warning(),
         "line_lengths": json.dumps(form.line_lengths()),
         "active_runs": Run.objects.filter(owner=request.user).active().count(),
@@ -95,6 +104,8 @@ def new_run(request):
         **budget_context(),
     }
     template = "runs/new.html#form" if request.htmx else "runs/new.html"
+    if pack_change:
+        template = "runs/new.html#pack_fields"
     return render(request, template, context, status=status)
 
 
@@ -160,6 +171,18 @@ def panel_to_return_to(request):
         return None
     return next((room for room in classrooms().taught_by(request.user)
                  if room.pk == classroom_id), None)
+
+
+@login_required
+@require_GET
+def glossary(request):
+    """Every setting of a run in words (what it is, what changing it does, its limits) and
+    the words the run pages use; the new-run form links each field here."""
+    settings_words = [
+        {"name": name, "words": SETTINGS[name], "limits": limit_text(name)}
+        for name in CONFIG_FIELDS
+    ]
+    return render(request, "runs/glossary.html", {"settings": settings_words, "terms": TERMS})
 
 
 def budget_context():
