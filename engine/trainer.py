@@ -16,22 +16,6 @@ TRAJECTORY = ("n_embd", "n_head", "n_layer", "block_size", "num_steps", "learnin
               "dtype")
 
 
-def fork_history(history, num_steps):
-    """A fork's earlier schedules, checked: [(until, learning_rate, num_steps)], oldest first.
-    Steps before `until` (and after the previous entry's) took their learning rate from that
-    entry, as the parent run did; the trainer's own settings apply from the last `until` on.
-    Only the learning rate schedule shapes the parameters, so nothing else is kept."""
-    checked, last = [], 0
-    for until, learning_rate, steps in history:
-        validate_train_config(num_steps=steps, learning_rate=learning_rate)
-        if not last < until <= min(steps, num_steps):
-            raise ValueError(f"history: step {until} must come after {last} and within both "
-                             f"runs' steps ({steps}, {num_steps})")
-        checked.append((int(until), float(learning_rate), int(steps)))
-        last = until
-    return tuple(checked)
-
-
 class Trainer:
     def __init__(self, docs, *, n_embd, n_head, n_layer, block_size, num_steps, learning_rate,
                  seed=0, top_k=5, sample_interval=100, sample_count=5, temperature=0.5,
@@ -51,11 +35,10 @@ class Trainer:
             "n_embd": n_embd, "n_head": n_head, "n_layer": n_layer, "block_size": block_size,
             "num_steps": num_steps, "learning_rate": learning_rate, "seed": seed, "top_k": top_k,
             "sample_interval": sample_interval, "sample_count": sample_count,
-            "temperature": temperature, "dtype": dtype,
+            "temperature": temperature, "dtype": dtype, "history": [list(h) for h in history],
         }
         self.num_steps, self.learning_rate, self.seed = num_steps, learning_rate, seed
-        self.history = fork_history(history, num_steps)
-        self.settings["history"] = [list(h) for h in self.history]
+        self.history = [tuple(h) for h in history]  # a fork's earlier schedules: see lr()
         self.top_k, self.capture = min(top_k, self.vocab.size), capture
         self.sample_interval, self.sample_count = sample_interval, sample_count
         self.temperature = temperature
@@ -87,14 +70,11 @@ class Trainer:
         return tape, grad, self.optimizer.step(self.model.flat, grad, lr)
 
     def lr(self):
-        """The next step's learning rate: decays linearly from learning_rate towards 0 over
-        num_steps; before a fork's step (see fork_history), as its parent's did."""
-        learning_rate, num_steps = self.learning_rate, self.num_steps
-        for until, earlier_rate, earlier_steps in self.history:
-            if self.step_count < until:
-                learning_rate, num_steps = earlier_rate, earlier_steps
-                break
-        return learning_rate * (1 - self.step_count / num_steps)
+        """The next step's learning rate: decays linearly from learning_rate towards 0 (a fork's
+        steps before its fork as its parent's did: history = [(until, learning_rate, steps)])."""
+        rate, steps = next(((r, n) for until, r, n in self.history if self.step_count < until),
+                           (self.learning_rate, self.num_steps))
+        return rate * (1 - self.step_count / steps)
 
     def step(self):
         """Train on the next document; returns its StepRecord."""
@@ -183,8 +163,6 @@ class Trainer:
             if ckpt["settings"][key] != self.settings[key]:
                 raise ValueError(f"checkpoint has {key}={ckpt['settings'][key]!r}, "
                                  f"this trainer {self.settings[key]!r}")
-        if [list(h) for h in ckpt["settings"].get("history", [])] != self.settings["history"]:
-            raise ValueError("checkpoint was made on another fork's history")
         if ckpt["chars"] != self.vocab.chars or len(ckpt["doc_order"]) != len(self.doc_order):
             raise ValueError("checkpoint was made on other documents")
         for flat, key in ((self.model.flat, "params"), (self.optimizer.m, "adam_m"),

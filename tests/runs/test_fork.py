@@ -100,16 +100,19 @@ def test_child_history_cuts_the_parents_history_at_the_step():
     assert child_history({"learning_rate": 0.2, "num_steps": 100}, 7) == [[7, 0.2, 100]]
 
 
-def test_the_engine_refuses_a_history_that_does_not_fit():
+def test_the_engines_learning_rate_follows_the_history_then_its_own():
     docs = ["ab", "ba"]
     settings = {"n_embd": 8, "n_head": 2, "n_layer": 1, "block_size": 4, "num_steps": 10,
-                "learning_rate": 0.01}
-    with pytest.raises(ValueError, match="history"):
-        Trainer(docs, **settings, history=[[11, 0.01, 20]])  # past the trainer's own steps
-    with pytest.raises(ValueError, match="history"):
-        Trainer(docs, **settings, history=[[5, 0.01, 20], [5, 0.01, 20]])
-    with pytest.raises(ValueError, match="learning_rate"):
-        Trainer(docs, **settings, history=[[5, 7.0, 20]])
+                "learning_rate": 0.5}
+    trainer = Trainer(docs, **settings, history=[[2, 0.1, 4], [5, 0.2, 8]])
+    rates = []
+    while not trainer.done:
+        rates.append(trainer.lr())
+        trainer.step()
+    by_hand = ([0.1 * (1 - s / 4) for s in (0, 1)] + [0.2 * (1 - s / 8) for s in (2, 3, 4)]
+               + [0.5 * (1 - s / 10) for s in range(5, 10)])
+    assert rates == pytest.approx(by_hand)
+    assert trainer.settings["history"] == [[2, 0.1, 4], [5, 0.2, 8]]
 
 
 def test_a_fork_copies_what_its_parent_stored_up_to_the_step(student, parent):
