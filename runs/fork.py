@@ -13,9 +13,12 @@ complete run, and the worker starts at step k + 1 as it resumes a lost worker's 
     child = start_fork(user, parent, form)  # raises ActiveRunLimit
 """
 
+from urllib.parse import urlencode
+
 from django import forms
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.urls import reverse
 
 from engine import LIMITS
 from packs_app.sources import SourceError, resolve_source
@@ -23,6 +26,7 @@ from runs.config import CONFIG_FIELDS, FORK_FIELDS
 from runs.forms import FLOAT_FIELDS, LABELS, config_errors, limit_text
 from runs.models import Kind, Run, RunCheckpoint
 from runs.policy import run_policy_for
+from runs.rerun import rerun_url
 
 COPIED_KINDS = (Kind.STEP, Kind.EVAL, Kind.SNAPSHOT, Kind.SAMPLES)
 
@@ -88,10 +92,14 @@ class ForkForm(forms.Form):
 
     @staticmethod
     def initial_for(parent, query):
-        """The parent's settings and its last step, then whatever `query` (a dict, e.g. a
-        link's ?step=…&num_steps=…) names of the fork's fields."""
+        """The parent's settings and its last step (with ?continue, twice its steps), then
+        whatever `query` (a dict, e.g. a link's ?step=…&num_steps=…) names of the fork's
+        fields."""
         initial = {"step": parent.current_step}
         initial.update({name: parent.config.get(name) for name in FORK_FIELDS})
+        if "continue" in query:  # "Continue training": at the last step, with more steps
+            top = LIMITS["num_steps"][1]
+            initial["num_steps"] = min(top, max(2 * parent.current_step, parent.current_step + 1))
         initial.update({name: query[name] for name in ("step", *FORK_FIELDS) if name in query})
         return initial
 
@@ -188,22 +196,15 @@ def settings_changed(child):
 def lineage(run, user):
     """What the run page says of forks: its parent (when the user may see it), its forks the
     user may see, and the links to run it again, fork it, continue it and compare them."""
-    from urllib.parse import urlencode
-
-    from django.urls import reverse
-
-    from runs.rerun import rerun_url
-
     visible = Run.objects.visible_to(user)
     parent = run.parent if run.parent_id and visible.filter(pk=run.parent_id).exists() else None
     forks = list(visible.filter(parent=run).order_by("pk")) if user.is_authenticated else []
-    can_fork = user.is_authenticated and run.is_finished and run.current_step > 0
+    # shown while it trains too (the header is not pushed live): the form waits for the end
+    can_fork = user.is_authenticated
     fork_url = reverse("runs:fork", args=[run.pk])
-    top = LIMITS["num_steps"][1]
     continue_url = ""
-    if can_fork and run.current_step < top:
-        more = {"step": run.current_step, "num_steps": min(top, 2 * run.current_step)}
-        continue_url = f"{fork_url}?{urlencode(more)}"
+    if can_fork and min(run.num_steps, run.current_step or run.num_steps) < LIMITS["num_steps"][1]:
+        continue_url = f"{fork_url}?continue"
     family = [r.pk for r in ([parent] if parent else []) + [run] + forks][:6]
     compare_url = ""
     if len(family) > 1:

@@ -216,6 +216,21 @@ def test_others_get_404_and_anonymous_the_login(client, outsider, classmate, mak
     assert not Run.objects.filter(parent=parent).exists()
 
 
+def test_continue_asks_for_more_steps_from_the_last(client, student, parent):
+    client.force_login(student)
+    page = client.get(reverse("runs:detail", args=[parent.pk])).content.decode()
+    assert f'id="run-continue" href="/runs/{parent.pk}/fork/?continue"' in page
+    form = client.get(url(parent), {"continue": ""}).context["form"]
+    assert form.initial["step"] == 30 and form.initial["num_steps"] == 60
+
+
+def test_the_fork_page_of_a_run_still_going_says_to_wait(client, student, start_run):
+    running = start_run(student)
+    client.force_login(student)
+    page = client.get(url(running)).content.decode()
+    assert 'id="fork-still-going"' in page and "can be forked once it has ended" in page
+
+
 def test_bad_input_is_a_400_with_the_reason(client, student, parent):
     client.force_login(student)
     response = post(client, parent, step=99)
