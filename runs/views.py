@@ -131,8 +131,13 @@ def fork_run(request, run_id):
             status = 400
     else:
         form = ForkForm(request.user, parent, initial=ForkForm.initial_for(parent, request.GET))
-    context = {"run": parent, "form": form, "rerun_url": rerun_url(parent, request.user),
-               "fields": [form[name] for name in form.fields if name != "step"]}
+    context = {
+        "run": parent,
+        "form": form,
+        "rerun_url": rerun_url(parent, request.user),
+        "fields": [(form[name], SETTINGS[name]) for name in form.fields if name != "step"],
+        "overlay": compare.curves([parent]),
+    }
     return render(request, "runs/fork.html", context, status=status)
 
 

@@ -188,8 +188,9 @@ def test_a_lesson_with_an_instructor_and_two_students(new_page, lab_server):
     teacher.get_by_label(f"Compare run {alan_run}").check()
     teacher.get_by_label(f"Compare run {ada_run}").check()
     teacher.get_by_role("button", name="Compare", exact=True).click()
-    teacher.wait_for_url(re.compile(r"/classrooms/compare/\?"))
-    assert teacher.get_by_role("heading", name=re.compile(f"Run {ada_run} vs run")).is_visible()
+    teacher.wait_for_url(re.compile(r"/runs/compare/\?"))
+    heading = teacher.get_by_role("heading", name=re.compile(r"^Comparing run \d+ and run \d+$"))
+    assert heading.is_visible() and f"run {ada_run}" in heading.inner_text()
     # the attention maps carry the characters along their axes (ink in the top margin,
     # right of the first cell: without labels that strip is the masked future's grey)
     axis_ink = """(canvas) => {
