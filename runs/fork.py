@@ -195,7 +195,8 @@ def settings_changed(child):
 
 def lineage(run, user):
     """What the run page says of forks: its parent (when the user may see it), its forks the
-    user may see, and the links to run it again, fork it, continue it and compare them."""
+    user may see, and the links to run it again, fork it, continue it and compare them (and
+    the viewer's own recent runs to compare it with)."""
     visible = Run.objects.visible_to(user)
     parent = run.parent if run.parent_id and visible.filter(pk=run.parent_id).exists() else None
     forks = list(visible.filter(parent=run).order_by("pk")) if user.is_authenticated else []
@@ -209,9 +210,14 @@ def lineage(run, user):
     compare_url = ""
     if len(family) > 1:
         compare_url = f"{reverse('runs:compare')}?{urlencode({'run': family}, doseq=True)}"
+    others = []  # the viewer's own recent runs, to compare this one with
+    if user.is_authenticated:
+        others = list(Run.objects.filter(owner=user).exclude(pk=run.pk)
+                      .select_related("pack", "upload").order_by("-pk")[:12])
     return {
         "parent": parent,
         "forks": forks,
+        "others": others,
         "changed": settings_changed(run) if parent else [],
         "rerun_url": rerun_url(run, user) if user.is_authenticated else "",
         "fork_url": fork_url if can_fork else "",

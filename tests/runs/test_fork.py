@@ -68,6 +68,23 @@ def test_the_fork_equals_an_independent_engine_run_that_switches_at_the_step(stu
     assert stored == pytest.approx(losses, rel=1e-6)
 
 
+def test_a_fork_whose_worker_was_lost_resumes_bit_for_bit(student, parent):
+    """A worker stored the fork's steps up to 20 and was lost: the next one replays the
+    parent's schedule to 12 and the fork's own to 20, then goes on exactly as before."""
+    reference = fork(student, parent, 12, learning_rate=0.05)
+    data = {**ForkForm.initial_for(parent, {}), "step": 12, "learning_rate": 0.05}
+    form = ForkForm(student, parent, data)
+    assert form.is_valid()
+    child = start_fork(student, form)
+    stored = reference.events.filter(step__gt=12, step__lte=20).exclude(kind=Kind.COMPLETED)
+    child.append_events([(e.kind, e.step, e.data) for e in stored.order_by("seq")],
+                        current_step=20)
+    Run.objects.filter(pk=child.pk).update(worker_losses=1)
+    child = trained(child)
+    assert child.step_series()["loss"] == reference.step_series()["loss"]
+    assert child.final_loss == reference.final_loss
+
+
 def test_continue_is_a_fork_at_the_last_step_with_more_steps(student, parent):
     last = parent.current_step
     child = fork(student, parent, last, num_steps=last + 20)
@@ -247,6 +264,22 @@ def test_the_active_run_limit_applies_to_forks(client, student, parent, start_ru
     assert response.status_code == 409
     assert "the limit is 1" in response.content.decode()
     assert not Run.objects.filter(parent=parent).exists()
+
+
+def test_anyone_signed_in_may_fork_a_showcase_run(client, outsider, parent):
+    Run.objects.filter(pk=parent.pk).update(showcase=True)
+    client.force_login(outsider)
+    assert post(client, parent, step=5).status_code == 302
+    assert Run.objects.get(parent=parent).owner == outsider
+
+
+def test_the_run_page_offers_to_compare_with_ones_own_runs(client, student, parent, start_run):
+    other = start_run(student)
+    client.force_login(student)
+    page = client.get(reverse("runs:detail", args=[parent.pk])).content.decode()
+    form = page.split('id="run-compare-with"')[1].split("</form>")[0]
+    assert f'<input type="hidden" name="run" value="{parent.pk}">' in form
+    assert f'<option value="{other.pk}">' in form and f'<option value="{parent.pk}">' not in form
 
 
 def test_the_run_page_links_parent_and_children(client, student, parent):
