@@ -92,6 +92,9 @@ def test_fork_a_run_then_compare_on_a_log_scale(page, lab_server):
     page.wait_for_function("document.getElementById('compare-canvas').dataset.scale")
     assert canvas.get_attribute("data-scale") == "linear"
     assert canvas.get_attribute("data-curves") == "4"  # training and validation, twice
+    # the fork at 0.9 diverged: on the linear scale its curves leave the top, marked ▲
+    assert int(canvas.get_attribute("data-clipped")) >= 1
+    screenshot(page, "experiment-compare-linear")
     page.check("#compare-log")
     page.wait_for_function("document.getElementById('compare-canvas').dataset.scale === 'log'")
     assert page.locator("#compare-settings tr.differs", has_text="learning_rate").count() == 1

@@ -29,6 +29,7 @@ def parent(student, start_run):
     return trained(start_run(student))
 
 
+@pytest.mark.services  # PostgreSQL too: the copy of events and blobs
 def test_a_fork_with_unchanged_settings_reproduces_its_parent_exactly(student, parent):
     child = fork(student, parent, 12)
     assert child.status == Run.Status.COMPLETED
@@ -42,6 +43,7 @@ def test_a_fork_with_unchanged_settings_reproduces_its_parent_exactly(student, p
     assert child.snapshot_steps() == parent.snapshot_steps()
 
 
+@pytest.mark.services  # PostgreSQL too: the copy of events and blobs
 def test_a_fork_with_another_learning_rate_matches_up_to_its_step_then_differs(student, parent):
     k = 12
     child = fork(student, parent, k, learning_rate=0.05)
@@ -68,6 +70,7 @@ def test_the_fork_equals_an_independent_engine_run_that_switches_at_the_step(stu
     assert stored == pytest.approx(losses, rel=1e-6)
 
 
+@pytest.mark.services  # PostgreSQL too: the copy of events and blobs
 def test_a_fork_whose_worker_was_lost_resumes_bit_for_bit(student, parent):
     """A worker stored the fork's steps up to 20 and was lost: the next one replays the
     parent's schedule to 12 and the fork's own to 20, then goes on exactly as before."""
@@ -132,6 +135,7 @@ def test_the_engines_learning_rate_follows_the_history_then_its_own():
     assert trainer.settings["history"] == [[2, 0.1, 4], [5, 0.2, 8]]
 
 
+@pytest.mark.services  # PostgreSQL too: the copy of events and blobs
 def test_a_fork_copies_what_its_parent_stored_up_to_the_step(student, parent):
     k = 12
     data = {**ForkForm.initial_for(parent, {}), "step": k}
