@@ -88,6 +88,7 @@ class ForkForm(forms.Form):
         for name in self.policy.locked_fields:
             if name in self.fields:
                 self.fields[name].disabled = True
+                self.fields[name].initial = self.policy.default_config[name]
                 self.fields[name].help_text = "fixed by your classroom"
 
     @staticmethod

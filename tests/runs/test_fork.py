@@ -217,6 +217,19 @@ def test_the_owners_fork_stays_in_the_parents_classroom(client, student, parent,
     assert Run.objects.get(parent=parent).classroom == classroom
 
 
+def test_a_classrooms_locked_settings_hold_for_its_forks(client, student, parent, classroom):
+    classroom.default_config = {"learning_rate": 0.01}
+    classroom.locked_fields = ["learning_rate"]
+    classroom.save()
+    Run.objects.filter(pk=parent.pk).update(classroom=classroom)
+    parent.refresh_from_db()
+    client.force_login(student)
+    page = client.get(url(parent)).content.decode()
+    assert "fixed by your classroom" in page
+    assert post(client, parent, step=5, learning_rate=0.5).status_code == 302  # disabled: ignored
+    assert Run.objects.get(parent=parent).config["learning_rate"] == 0.01
+
+
 def test_the_instructor_of_the_class_may_fork(client, instructor, parent, classroom):
     client.force_login(instructor)
     assert client.get(url(parent)).status_code == 200
