@@ -160,12 +160,14 @@ def test_a_lesson_with_an_instructor_and_two_students(new_page, lab_server):
     teacher.bring_to_front()
     for run_id in (ada_run, alan_run):
         teacher.locator(f"#result-run-{run_id}[data-status='completed']").wait_for(timeout=60_000)
-    teacher.locator("canvas[data-overlay-source]").scroll_into_view_if_needed()
+    # scrolled into view inside the page's own poll: a late push may swap the chart for a
+    # fresh one between a locator's find and its scroll
     point = teacher.wait_for_function(
         """() => {
             const canvas = document.querySelector('canvas[data-overlay-source]');
             const hit = canvas && canvas._hits && canvas._hits.find(h => h.points.length > 4);
             if (!hit) return null;
+            canvas.scrollIntoView({block: "center"});
             const p = hit.points[Math.floor(hit.points.length / 2)];
             const box = canvas.getBoundingClientRect();
             return {x: box.left + p[0], y: box.top + p[1], url: hit.curve.url};
