@@ -29,6 +29,8 @@ def start_step_two(page, learning_rate=None):
     assert page.locator("#id_n_embd").is_disabled()  # locked by the lesson
     if learning_rate:
         page.fill("#id_learning_rate", learning_rate)
+    else:
+        screenshot(page, "lessons-prepared-form")
     page.get_by_role("button", name="Start training").click()
     page.wait_for_url(re.compile(r"/runs/\d+/$"))
 
