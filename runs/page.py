@@ -332,6 +332,10 @@ def snapshot_context(run, step=None, pos=None, following=True, view=None):
         line_step = nearest_before(snapshots, step)
         snapshot = run.snapshot(line_step)
         context["has_probe"] = has_probe(run)
+    if snapshot is None:
+        # a fork's copied steps can arrive before its worker has said how it started (the
+        # probe line): the page shows the curves and waits for the first snapshot
+        return {**context, "step": None, "step_index": 0, "pos": None}
     labels = token_labels(run)
     bos = len(labels) - 1
     tokens = [

@@ -308,3 +308,19 @@ def test_the_run_page_links_parent_and_children(client, student, parent):
     page = client.get(reverse("runs:detail", args=[child.pk])).content.decode()
     assert f'href="/runs/{parent.pk}/"' in page
     assert "learning_rate 0.01 → <strong>0.02</strong>" in page
+
+
+def test_a_queued_fork_page_shows_before_its_worker_starts(client, student, parent):
+    """The parent's steps are copied when the child is queued; the probe line comes with the
+    worker's start: in between the page shows the copied curves, never a 500."""
+    data = {**ForkForm.initial_for(parent, {}), "step": 12, "learning_rate": 0.02}
+    form = ForkForm(student, parent, data)
+    assert form.is_valid(), form.errors
+    child = start_fork(student, form)
+    assert child.status == Run.Status.QUEUED
+    assert not child.events.filter(kind=Kind.STARTED).exists()
+    assert child.events.filter(kind=Kind.EVAL).exists()
+    client.force_login(student)
+    response = client.get(reverse("runs:detail", args=[child.pk]))
+    assert response.status_code == 200
+    assert f'href="/runs/{parent.pk}/"' in response.content.decode()
