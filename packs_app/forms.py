@@ -140,7 +140,28 @@ class PackAdminForm(forms.ModelForm):
                         f"({line[:60]!r}) does not match.",
                     )
                     break
+        if not self.instance.builtin:
+            self.check_probe(cleaned)
         return cleaned
+
+    def check_probe(self, cleaned):
+        """The probe line holds only characters of the text; its position is within it."""
+        probe, focus, text = (cleaned.get(k) for k in ("probe_line", "probe_focus", "text"))
+        if probe and text is not None:
+            unknown = sorted(set(probe) - set(text))
+            if unknown:
+                shown = " ".join(repr(ch) for ch in unknown[:8])
+                self.add_error(
+                    "probe_line", f"The probe line has characters the text does not: {shown}."
+                )
+        if focus is not None and not probe:
+            self.add_error("probe_focus", "Give a probe line first, or leave this empty.")
+        elif focus is not None and focus > len(probe):
+            self.add_error(
+                "probe_focus",
+                f"The probe line has {len(probe)} characters: the position is 0 to "
+                f"{len(probe)} ({len(probe)}: the end of the line).",
+            )
 
 
 class BlocklistEntryForm(forms.ModelForm):

@@ -13,6 +13,7 @@ from django.utils import timezone
 log = logging.getLogger(__name__)
 
 PREVIEW_LINES = 8
+PROBE_MAX_CHARS = 64  # the largest block size: a longer line is never read whole
 
 
 def id_for(text, owner_id, length=20):
@@ -62,6 +63,8 @@ class PackQuerySet(models.QuerySet):
                     "text": spec.path.read_text(encoding="utf-8"),
                     "recommended_config": spec.recommended_config,
                     "adherence_pattern": spec.adherence_pattern,
+                    "probe_line": spec.probe_line,
+                    "probe_focus": spec.probe_focus,
                     "builtin": True,
                 },
             )
@@ -76,6 +79,22 @@ class Pack(models.Model):
     text = models.TextField(help_text="One document per line.")
     recommended_config = models.JSONField(default=dict, blank=True)
     adherence_pattern = models.CharField(max_length=500, blank=True)
+    probe_line = models.CharField(
+        max_length=PROBE_MAX_CHARS,
+        blank=True,
+        help_text="A line the run page follows from the first step to the last, so a student "
+        "watches one prediction improve. Best a line that follows the pattern but is not in "
+        "the text (the model never trains on it). Empty: a line held out of training, picked "
+        "by the run's seed.",
+    )
+    probe_focus = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        verbose_name="probe position",
+        help_text="Which character of the probe line the run page shows first, counting from "
+        "0: the page shows how well the model predicts that character from the ones before "
+        "it. Empty: the character whose prediction improved most.",
+    )
     builtin = models.BooleanField(default=False)
     enabled = models.BooleanField(default=True)
     created_by = models.ForeignKey(

@@ -206,7 +206,7 @@ class TrainingSession:
         config = run.config
         evaluator = self.evaluator = Evaluator(
             source.documents, {**engine_settings(config), "capture": False},
-            config.get("probe_text", ""),
+            config.get("probe_text", ""), (source.probe_line, source.probe_focus),
         )
         trainer = evaluator.trainer
         interval = config.get("snapshot_interval") or default_snapshot_interval(trainer)

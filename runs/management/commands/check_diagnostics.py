@@ -46,7 +46,9 @@ class Command(BaseCommand):
             documents = document_lines(spec.text())
             for seed in range(seeds):
                 config = {**spec.recommended_config, "seed": seed}
-                data, samples, copied = train_and_diagnose(documents, config)
+                data, samples, copied = train_and_diagnose(
+                    documents, config, pack_probe=(spec.probe_line, spec.probe_focus)
+                )
                 found = [f.code for f in diagnose(data)]
                 runs += 1
                 false_alarms += bool(found)
