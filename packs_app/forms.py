@@ -83,12 +83,14 @@ class PackAdminForm(forms.ModelForm):
         model = Pack
         fields = "__all__"
         help_texts = {
-            "text": "One document per line. Checked like an upload: trailing spaces and empty "
-            "lines are dropped; size, characters and the blocklist are checked.",
-            "adherence_pattern": "A regular expression a sample must match as a whole to "
-            "“follow the template”; it must match every line of the text. Empty: no template.",
-            "recommended_config": 'Run settings as JSON, e.g. {"num_steps": 600, '
-            '"n_embd": 32}. Empty: the lab\'s defaults.',
+            "text": "The example text the model learns from, one example per line. Checked like "
+            "a student's upload: spaces at line ends and empty lines are dropped; the size, "
+            "the characters and the blocklist are checked.",
+            "adherence_pattern": "The shape every line has, as a regular expression (a small "
+            "pattern language); a sample that matches it whole “follows the template”. It must "
+            "match every line of the text. Empty: no template.",
+            "recommended_config": "The settings the new-run form starts from for this pack, as "
+            'JSON, e.g. {"num_steps": 600, "n_embd": 32}. Empty: the lab\'s defaults.',
         }
         widgets = {
             "text": forms.Textarea(attrs={"rows": 16, "cols": 90, "class": "vLargeTextField"})
