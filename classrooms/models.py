@@ -58,7 +58,10 @@ class Classroom(models.Model):
         help_text="Untick to stop new students joining with the code; members stay.",
     )
     students = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, through="Membership", related_name="classrooms"
+        settings.AUTH_USER_MODEL,
+        through="Membership",
+        related_name="classrooms",
+        help_text="The students who joined the class.",
     )
     created_at = models.DateTimeField(auto_now_add=True, verbose_name="created")
 

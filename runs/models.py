@@ -589,11 +589,20 @@ class RunEvent(models.Model):
     run.canceled {"step"}."""
 
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="events")
-    seq = models.PositiveIntegerField()
-    kind = models.CharField(max_length=20, choices=Kind)
-    step = models.PositiveIntegerField(null=True, blank=True)
-    data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    seq = models.PositiveIntegerField(
+        verbose_name="number", help_text="The record's place in the run's story: 1, 2, 3, …"
+    )
+    kind = models.CharField(
+        max_length=20, choices=Kind, help_text="What happened: a step, a sample, a snapshot, …"
+    )
+    step = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The training step it belongs to, if any."
+    )
+    data = models.JSONField(
+        default=dict, blank=True, verbose_name="numbers",
+        help_text="What was measured (losses, predictions, samples).",
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name="recorded")
 
     class Meta:
         ordering = ["run_id", "seq"]  # the column: "run" would join runs_run for its ordering
@@ -616,9 +625,11 @@ class RunCheckpoint(models.Model):
     np.savez_compressed bytes), so any snapshot step can be traced op by op at once."""
 
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="checkpoints")
-    step = models.PositiveIntegerField()
-    blob = models.BinaryField()
-    created_at = models.DateTimeField(default=timezone.now)
+    step = models.PositiveIntegerField(help_text="The training step the weights are from.")
+    blob = models.BinaryField(
+        verbose_name="weights", help_text="Every number of the model at that step, packed."
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name="saved")
 
     class Meta:
         constraints = [
@@ -639,9 +650,13 @@ class RunCheckpoint(models.Model):
 class WorkerHeartbeat(models.Model):
     """Each worker (an embedded thread pool or a Celery process) beats here."""
 
-    name = models.CharField(max_length=200, unique=True)
-    mode = models.CharField(max_length=20)
-    last_seen = models.DateTimeField()
+    name = models.CharField(
+        max_length=200, unique=True, help_text="Which trainer: its computer and process."
+    )
+    mode = models.CharField(
+        max_length=20, help_text="Inside the web server (the embedded lab) or a separate one."
+    )
+    last_seen = models.DateTimeField(help_text="When the trainer last reported in.")
 
     @classmethod
     def beat(cls, name, mode):
@@ -662,12 +677,12 @@ class PlaygroundScore(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="playground_scores"
     )
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="playground_scores")
-    step = models.PositiveIntegerField()
+    step = models.PositiveIntegerField(help_text="The training step of the model played.")
     best = models.PositiveIntegerField(help_text="The student's most right guesses in a round.")
     model_score = models.PositiveIntegerField(help_text="The model's right guesses that round.")
     out_of = models.PositiveIntegerField(help_text="Characters in that round.")
     rounds = models.PositiveIntegerField(default=0, help_text="Rounds finished at this step.")
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, verbose_name="last played")
 
     class Meta:
         ordering = ["run_id", "step"]
