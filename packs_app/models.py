@@ -136,6 +136,7 @@ class Pack(models.Model):
         settings.AUTH_USER_MODEL,
         blank=True,
         related_name="packs_shared_with_me",
+        verbose_name="other instructors",
         help_text="Other instructors who may offer this pack in their classrooms too. "
         "Nobody else sees it unless you add them here.",
     )

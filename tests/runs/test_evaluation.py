@@ -146,6 +146,9 @@ def test_a_run_on_a_pack_with_a_probe_line_opens_on_its_position(client, student
     # position 5 reads "=" and must predict "2": the first thing the page shows
     assert 'After <span class="mono">=</span> (position 5) the model guesses' in html
     assert "a line the pack chose, not in its text, so the model never learns it" in html
+    # and so does the strip fetched when the student scrubs to another step
+    scrubbed = client.get(f"/runs/{run.pk}/snapshot/?step=1&scrubber=1").content.decode()
+    assert "a line the pack chose, not in its text" in " ".join(scrubbed.split())
     # without a named position the page picks one itself, never BOS
     pack.probe_focus = None
     pack.save()
