@@ -77,6 +77,7 @@ class Evaluator:
 
     def __init__(self, documents, settings, probe_text="", pack_probe=("", None)):
         self.documents, self.settings, self.asked_probe = documents, dict(settings), probe_text
+        self.pack_probe = pack_probe
         seed = settings.get("seed", 0)
         train, held = split_documents(len(documents), seed)
         self.train_docs = [documents[i] for i in train]

@@ -252,13 +252,15 @@ class Run(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="forks",
-        help_text="The run this one was forked from (runs/fork.py).",
+        verbose_name="forked from",
+        help_text="The run this one was copied from at a step, to go on with other settings.",
     )
     fork_step = models.PositiveIntegerField(
         null=True,
         blank=True,
-        help_text="A fork is its parent up to this step (its stored steps copied), then goes on "
-        "with its own settings.",
+        verbose_name="forked at step",
+        help_text="A fork is the same as the run it was forked from up to this step, then goes "
+        "on with its own settings.",
     )
 
     objects = RunQuerySet.as_manager()

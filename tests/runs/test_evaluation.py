@@ -157,6 +157,14 @@ def test_a_run_on_a_pack_with_a_probe_line_opens_on_its_position(client, student
     assert "(position 0) the model guesses" not in html and "(position " in html
 
 
+def recomputed_probe(run, step):
+    """The probe's evaluation at `step`, recomputed here by replaying the pack's line."""
+    evaluator = Evaluator(DOCS, training.engine_settings(run.config),
+                          pack_probe=("19+1=20", 5))
+    evaluator.trainer.replay(step - 1)
+    return evaluator.evaluate()[0]["probe"]
+
+
 def test_a_tiny_corpus_trains_on_everything_and_says_so(client, student, start_run, pack):
     pack.text = "1+1=2\n2+2=4\n3+3=6"
     pack.save()
@@ -184,8 +192,10 @@ def test_samples_that_copy_a_training_line_are_marked(student, start_run, client
 
 
 def test_a_canceled_run_keeps_a_snapshot_of_the_step_where_it_stopped(
-    student, start_run, monkeypatch
+    student, start_run, monkeypatch, pack
 ):
+    pack.probe_line, pack.probe_focus = "19+1=20", 5
+    pack.save()
     run = start_run(student, num_steps=200, snapshot_interval=100)
     original = Run.append_events
 
@@ -207,4 +217,7 @@ def test_a_canceled_run_keeps_a_snapshot_of_the_step_where_it_stopped(
     stored = run.events.get(kind=Kind.STEP, step=37).data["loss"]
     assert snapshot["loss"] == pytest.approx(stored, rel=1e-6)
     assert run.params_at(37) is not None and run.evaluation(37) is not None
+    # the recomputed evaluation follows the run's own probe line (the pack's): BOS + 7
+    assert len(run.evaluation(37)["probe"]["target_probs"]) == 8
+    assert run.evaluation(37)["probe"] == recomputed_probe(run, 37)
     assert run.events.filter(kind=Kind.SNAPSHOT, step=37).get().seq < run.terminal_event().seq
