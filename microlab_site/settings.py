@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "packs_app",
     "runs",
     "classrooms",
+    "lessons",
 ]
 
 MIDDLEWARE = [

@@ -50,5 +50,6 @@ urlpatterns = [
     path("packs/", include("packs_app.urls")),
     path("runs/", include("runs.urls")),
     path("classrooms/", include("classrooms.urls")),
+    path("lessons/", include("lessons.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -142,9 +142,10 @@ class NewRunForm(forms.Form):
         "training, picked by the seed.",
     )
 
-    def __init__(self, user, *args, classroom=None, **kwargs):
+    def __init__(self, user, *args, classroom=None, policy=None, **kwargs):
         self.user = user
-        self.policy = run_policy_for(user, classroom)
+        # `policy`: rules set by a caller (a lesson step's pack, preset and locked fields)
+        self.policy = policy or run_policy_for(user, classroom)
         self.source = None
         super().__init__(*args, **kwargs)
         packs = [(pack.slug, pack.title) for pack in self.policy.offered_packs]
@@ -226,10 +227,11 @@ class NewRunForm(forms.Form):
         return sorted(counts.items())
 
     @classmethod
-    def initial_for(cls, user, ref, classroom=None):
+    def initial_for(cls, user, ref, classroom=None, policy=None):
         """Initial data for `ref` (a pack slug or upload:<id>; the first offered pack when
-        empty or unknown): its recommended config, then the classroom's defaults."""
-        policy = run_policy_for(user, classroom)
+        empty or unknown): its recommended config, then the classroom's defaults (or those
+        of `policy`)."""
+        policy = policy or run_policy_for(user, classroom)
         source = None
         if ref:
             try:

@@ -553,6 +553,9 @@ class Run(models.Model):
             return False
         self.refresh_from_db()
         log.info(kind, extra={"run_id": self.pk, "user_id": self.owner_id, "error": error})
+        from runs.signals import announce_stored
+
+        announce_stored(self, finished=True)
         self.wake()
         return True
 

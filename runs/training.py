@@ -24,6 +24,7 @@ from runs.evaluation import Evaluator, compact_attention, eval_schedule
 from runs.lenses.timeline import RoleScorer, role_schedule
 from runs.models import Kind, Run, RunCheckpoint
 from runs.queue import claim_next
+from runs.signals import announce_stored
 
 log = logging.getLogger(__name__)
 
@@ -352,6 +353,7 @@ class TrainingSession:
         self.stored_step = self.step
         self.events, self.checkpoints = [], []
         self.last_flush = time.monotonic()
+        announce_stored(self.run)  # lesson challenges are checked here, before the wake-up
         self.run.wake()
         if status != Run.Status.RUNNING:
             raise RunEnded(status)

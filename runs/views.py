@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from common.classroom_hooks import classrooms
+from common.lesson_hooks import lessons
 from engine import LIMITS
 from packs_app.setting_words import SETTINGS, TERMS
 from packs_app.sources import UPLOAD_PREFIX, SourceError, resolve_source
@@ -29,6 +30,17 @@ from runs.training import SNAPSHOT_BUDGET_BYTES
 
 LIMIT_STATUS = 409  # a 4th active run conflicts with the three already queued or running
 SPARK_WIDTH, SPARK_HEIGHT, SPARK_POINTS = 120, 28, 60
+
+
+def lesson_step_of(request, classroom):
+    """The lesson step the form is prepared for (?lesson_step=<id>, in a classroom), or
+    None; 404 when there is no such step for this user."""
+    value = request.POST.get("lesson_step") or request.GET.get("lesson_step")
+    if not value:
+        return None
+    if classroom is None or not value.isdigit():
+        raise Http404("No such lesson step.")
+    return lessons().prepared_step(request.user, classroom, int(value))
 
 
 def classroom_of(request):
@@ -52,11 +64,13 @@ def new_run(request):
     POST: start the run (redirect to its page) or answer 400 with inline errors (409 when
     the student already has LAB_MAX_ACTIVE_RUNS runs going); nothing is stored on error."""
     classroom = classroom_of(request)
+    step = lesson_step_of(request, classroom)
+    policy = step.policy if step else None
     status, unavailable, pack_changed = 200, "", None
     # the pack menu's change (htmx): only the fields that depend on the text come back
     pack_change = request.htmx and "changed_from" in request.GET
     if request.method == "POST":
-        form = NewRunForm(request.user, request.POST, classroom=classroom)
+        form = NewRunForm(request.user, request.POST, classroom=classroom, policy=policy)
         if form.is_valid():
             try:
                 run = Run.objects.start(
@@ -70,6 +84,8 @@ def new_run(request):
                 form.add_error(None, str(refusal))
                 status = LIMIT_STATUS
             else:
+                if step:
+                    step.started(run)
                 url = reverse("runs:detail", args=[run.pk])
                 return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
         else:
@@ -77,8 +93,8 @@ def new_run(request):
         source = form.source
     else:
         ref = request.GET.get("pack", "").strip()
-        initial, source = NewRunForm.initial_for(request.user, ref, classroom)
-        form = NewRunForm(request.user, initial=initial, classroom=classroom)
+        initial, source = NewRunForm.initial_for(request.user, ref, classroom, policy)
+        form = NewRunForm(request.user, initial=initial, classroom=classroom, policy=policy)
         if source is not None and pack_change:
             form.initial, pack_changed = NewRunForm.after_pack_change(
                 request.user, request.GET, initial, classroom
@@ -93,6 +109,7 @@ def new_run(request):
         "source": source,
         "unavailable": unavailable,
         "classroom": classroom,
+        "lesson_step": step,
         # outside a classroom, the student's classrooms (where a lesson's rules apply)
         "my_classrooms": [] if classroom else classrooms().of_member(request.user),
         "config_fields": [(form[name], SETTINGS[name]) for name in CONFIG_FIELDS],

@@ -124,13 +124,14 @@ def test_builtin_packs_are_the_administrators(admin_client, client, admin_user):
 
 
 def test_enable_and_disable_actions(client, admin_user):
-    call_command("load_packs")
+    call_command("load_packs")  # the six built-in packs, and the starter lessons' Leapfrog
+    offered = Pack.objects.offered().count()
     client.force_login(admin_user)
     ids = list(Pack.objects.filter(slug__in=["json", "regex"]).values_list("id", flat=True))
     client.post(PACKS, {"action": "disable", "_selected_action": ids})
-    assert Pack.objects.offered().count() == 4
+    assert Pack.objects.offered().count() == offered - 2
     client.post(PACKS, {"action": "enable", "_selected_action": ids})
-    assert Pack.objects.offered().count() == 6
+    assert Pack.objects.offered().count() == offered
 
 
 def test_pack_changelist(admin_client):
@@ -150,7 +151,8 @@ def test_packs_are_listed_builtin_first_then_by_title(admin_client, instructor):
     packs = list(admin_client.get(PACKS).context["cl"].result_list)
     builtin = [pack.title for pack in packs if pack.builtin]
     assert builtin == sorted(builtin) and len(builtin) == 6
-    assert [pack.title for pack in packs[6:]] == ["A custom pack", "Zebra lines"]
+    rest = [pack.title for pack in packs[6:]]  # with the starter lessons' Leapfrog letters
+    assert rest == sorted(rest) and {"A custom pack", "Zebra lines"} <= set(rest)
 
 
 @pytest.mark.parametrize("pattern", ["", "   "])

@@ -3,6 +3,7 @@
 import pytest
 
 from classrooms.models import Classroom, Membership
+from lessons.models import Assignment, Lesson, Step
 from packs_app.models import Pack, Upload
 from packs_app.sources import resolve_source
 from runs.models import Run
@@ -19,6 +20,10 @@ def world(student, instructor):
     run = Run.objects.start(student, resolve_source(pack.slug, student), TINY)
     assert train_run(run.pk, "test-worker")
     upload, _ = Upload.objects.store("ada\nalan\n", student, "names.txt")
+    lesson = Lesson.objects.create(title="Loss", author=instructor)
+    lesson_step = Step.objects.create(lesson=lesson, position=1, title="Go", instructions="Go",
+                                      pack=pack, reflection="Why?")
+    assignment = Assignment.objects.create(lesson=lesson, classroom=classroom)
     return {
         "run_id": run.pk,
         "step": Run.objects.get(pk=run.pk).snapshot_steps()[0],
@@ -29,4 +34,7 @@ def world(student, instructor):
         "classroom_id": classroom.pk,
         "student_id": student.pk,
         "upload_id": upload.pk,
+        "lesson_id": lesson.pk,
+        "step_id": lesson_step.pk,
+        "assignment_id": assignment.pk,
     }

@@ -11,7 +11,7 @@ from packs_app.models import Upload
 from runs.models import Run
 
 pytestmark = pytest.mark.django_db
-APPS = ("runs", "classrooms", "packs")
+APPS = ("runs", "classrooms", "packs", "lessons")
 # URLs anyone logged in may open: lists, forms and the join page.
 OPEN_TO_STUDENTS = {"runs:list", "runs:new", "runs:compare", "runs:glossary", "classrooms:list",
                     "classrooms:new", "classrooms:join", "classrooms:compare",

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from lessons import views
+
+app_name = "lessons"
+urlpatterns = [
+    path("", views.lesson_list, name="list"),
+    path("<int:lesson_id>/", views.lesson_edit, name="edit"),
+    path("<int:lesson_id>/steps/<int:step_id>/delete/", views.step_delete, name="step_delete"),
+    path("assign/", views.assign, name="assign"),
+    path("assigned/<int:assignment_id>/", views.path, name="path"),
+    path("assigned/<int:assignment_id>/steps/<int:step_id>/reflection/", views.reflect,
+         name="reflect"),
+    path("classrooms/<int:classroom_id>/", views.classroom_lessons, name="classroom"),
+    path("classrooms/<int:classroom_id>/panel/", views.panel_section, name="panel"),
+    path("classrooms/<int:classroom_id>/results.csv", views.results_csv, name="csv"),
+    path("classrooms/<int:classroom_id>/copy/", views.copy, name="copy"),
+    path("runs/<int:run_id>/", views.run_banner, name="run_banner"),
+]
