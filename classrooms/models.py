@@ -34,38 +34,62 @@ class ClassroomQuerySet(models.QuerySet):
 
 
 class Classroom(models.Model):
-    name = models.CharField(max_length=100)
+    name = models.CharField(max_length=100, help_text="What students see the class called.")
     description = models.TextField(
         blank=True,
         max_length=DESCRIPTION_MAX_CHARS,
         help_text=f"What the class is about, at most {DESCRIPTION_MAX_CHARS:,} characters.",
     )
     instructor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="classrooms_taught"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="classrooms_taught",
+        help_text="The teacher who runs the class and sees its students' runs.",
     )
-    join_code = models.CharField(max_length=12, unique=True, default=new_join_code)
-    join_open = models.BooleanField(default=True)
+    join_code = models.CharField(
+        max_length=12,
+        unique=True,
+        default=new_join_code,
+        help_text="The code students type (or follow as a link) to join the class.",
+    )
+    join_open = models.BooleanField(
+        default=True,
+        verbose_name="open to join",
+        help_text="Untick to stop new students joining with the code; members stay.",
+    )
     students = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, through="Membership", related_name="classrooms"
+        settings.AUTH_USER_MODEL,
+        through="Membership",
+        related_name="classrooms",
+        help_text="The students who joined the class.",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="created")
 
     # The lesson's rules for runs started in this classroom (see classrooms/policy.py).
     offered_packs = models.ManyToManyField(
         "packs_app.Pack",
         blank=True,
         related_name="+",
-        help_text="Packs students may train on here; none chosen means every enabled pack.",
+        verbose_name="packs offered",
+        help_text="The packs of example text students may train on in this class. None chosen: "
+        "every pack the lab offers.",
     )
     default_config = models.JSONField(
-        default=dict, blank=True, help_text="Run settings prefilled for students."
+        default=dict,
+        blank=True,
+        verbose_name="starting settings",
+        help_text="Run settings already filled in on the new-run form for students.",
     )
     locked_fields = models.JSONField(
-        default=list, blank=True, help_text="Settings students cannot change from the default."
+        default=list,
+        blank=True,
+        verbose_name="locked settings",
+        help_text="Settings students cannot change from the starting settings.",
     )
     max_active_runs = models.PositiveSmallIntegerField(
         default=DEFAULT_MAX_ACTIVE_RUNS,
-        help_text="Runs a student may have queued or running at once.",
+        verbose_name="runs at once",
+        help_text="How many runs a student may have waiting or training at the same time.",
     )
     spotlight_run = models.ForeignKey(
         "runs.Run",
@@ -73,7 +97,8 @@ class Classroom(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        help_text="The run shown on the projector page.",
+        verbose_name="run on the projector",
+        help_text="The run shown on the class's projector page (chosen from the class panel).",
     )
 
     objects = ClassroomQuerySet.as_manager()
@@ -152,8 +177,12 @@ class Classroom(models.Model):
 
 class Membership(models.Model):
     classroom = models.ForeignKey(Classroom, on_delete=models.CASCADE)
-    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
-    joined_at = models.DateTimeField(auto_now_add=True)
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        help_text="A student in the class: the instructor sees the runs they share with it.",
+    )
+    joined_at = models.DateTimeField(auto_now_add=True, verbose_name="joined")
 
     class Meta:
         constraints = [
@@ -169,7 +198,7 @@ class Removal(models.Model):
 
     classroom = models.ForeignKey(Classroom, on_delete=models.CASCADE)
     student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
-    removed_at = models.DateTimeField(auto_now_add=True)
+    removed_at = models.DateTimeField(auto_now_add=True, verbose_name="removed")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["classroom", "student"], name="one_removal")]
@@ -189,8 +218,13 @@ class FunnelEvent(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="funnel_events"
     )
-    stage = models.CharField(max_length=32, choices=Stage)
-    created_at = models.DateTimeField(auto_now_add=True)
+    stage = models.CharField(
+        max_length=32,
+        choices=Stage,
+        verbose_name="milestone",
+        help_text="A step of the lesson the user reached for the first time.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="first reached")
 
     class Meta:
         constraints = [

@@ -16,12 +16,22 @@ class NoticeQuerySet(models.QuerySet):
 
 class Notice(models.Model):
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notices",
+        verbose_name="for",
+        help_text="Who is told.",
     )
-    text = models.CharField(max_length=500, help_text="What the user reads, in one sentence.")
-    url = models.CharField(max_length=300, blank=True, help_text="Where to look (optional).")
-    created_at = models.DateTimeField(auto_now_add=True)
-    read_at = models.DateTimeField(null=True, blank=True, help_text="Shown to the user then.")
+    text = models.CharField(max_length=500, help_text="What they read, in one sentence.")
+    url = models.CharField(
+        max_length=300, blank=True, verbose_name="link",
+        help_text="The page the message points to (optional).",
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="sent")
+    read_at = models.DateTimeField(
+        null=True, blank=True, verbose_name="seen", help_text="When it was shown to them. "
+        "Empty: not seen yet.",
+    )
 
     objects = NoticeQuerySet.as_manager()
 

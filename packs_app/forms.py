@@ -83,12 +83,14 @@ class PackAdminForm(forms.ModelForm):
         model = Pack
         fields = "__all__"
         help_texts = {
-            "text": "One document per line. Checked like an upload: trailing spaces and empty "
-            "lines are dropped; size, characters and the blocklist are checked.",
-            "adherence_pattern": "A regular expression a sample must match as a whole to "
-            "“follow the template”; it must match every line of the text. Empty: no template.",
-            "recommended_config": 'Run settings as JSON, e.g. {"num_steps": 600, '
-            '"n_embd": 32}. Empty: the lab\'s defaults.',
+            "text": "The example text the model learns from, one example per line. Checked like "
+            "a student's upload: spaces at line ends and empty lines are dropped; the size, "
+            "the characters and the blocklist are checked.",
+            "adherence_pattern": "The shape every line has, as a regular expression (a small "
+            "pattern language); a sample that matches it whole “follows the template”. It must "
+            "match every line of the text. Empty: no template.",
+            "recommended_config": "The settings the new-run form starts from for this pack, as "
+            'JSON, e.g. {"num_steps": 600, "n_embd": 32}. Empty: the lab\'s defaults.',
         }
         widgets = {
             "text": forms.Textarea(attrs={"rows": 16, "cols": 90, "class": "vLargeTextField"})
@@ -140,7 +142,28 @@ class PackAdminForm(forms.ModelForm):
                         f"({line[:60]!r}) does not match.",
                     )
                     break
+        if not self.instance.builtin:
+            self.check_probe(cleaned)
         return cleaned
+
+    def check_probe(self, cleaned):
+        """The probe line holds only characters of the text; its position is within it."""
+        probe, focus, text = (cleaned.get(k) for k in ("probe_line", "probe_focus", "text"))
+        if probe and text is not None:
+            unknown = sorted(set(probe) - set(text))
+            if unknown:
+                shown = " ".join(repr(ch) for ch in unknown[:8])
+                self.add_error(
+                    "probe_line", f"The probe line has characters the text does not: {shown}."
+                )
+        if focus is not None and not probe:
+            self.add_error("probe_focus", "Give a probe line first, or leave this empty.")
+        elif focus is not None and focus > len(probe):
+            self.add_error(
+                "probe_focus",
+                f"The probe line has {len(probe)} characters: the position is 0 to "
+                f"{len(probe)} ({len(probe)}: the end of the line).",
+            )
 
 
 class BlocklistEntryForm(forms.ModelForm):

@@ -13,6 +13,7 @@ from django.utils import timezone
 log = logging.getLogger(__name__)
 
 PREVIEW_LINES = 8
+PROBE_MAX_CHARS = 64  # the largest block size: a longer line is never read whole
 
 
 def id_for(text, owner_id, length=20):
@@ -62,6 +63,8 @@ class PackQuerySet(models.QuerySet):
                     "text": spec.path.read_text(encoding="utf-8"),
                     "recommended_config": spec.recommended_config,
                     "adherence_pattern": spec.adherence_pattern,
+                    "probe_line": spec.probe_line,
+                    "probe_focus": spec.probe_focus,
                     "builtin": True,
                 },
             )
@@ -70,14 +73,56 @@ class PackQuerySet(models.QuerySet):
 
 
 class Pack(models.Model):
-    slug = models.SlugField(unique=True)
-    title = models.CharField(max_length=80)
-    teaches = models.CharField(max_length=200, help_text="What it teaches, in one sentence.")
-    text = models.TextField(help_text="One document per line.")
-    recommended_config = models.JSONField(default=dict, blank=True)
-    adherence_pattern = models.CharField(max_length=500, blank=True)
-    builtin = models.BooleanField(default=False)
-    enabled = models.BooleanField(default=True)
+    slug = models.SlugField(
+        unique=True,
+        verbose_name="short name",
+        help_text="The pack's name in web addresses: lowercase letters, digits and hyphens.",
+    )
+    title = models.CharField(max_length=80, help_text="The name students see.")
+    teaches = models.CharField(
+        max_length=200, help_text="What it teaches, in one sentence students read."
+    )
+    text = models.TextField(
+        help_text="The example text the model learns from, one example per line."
+    )
+    recommended_config = models.JSONField(
+        default=dict,
+        blank=True,
+        verbose_name="recommended settings",
+        help_text="The settings the new-run form starts from for this pack.",
+    )
+    adherence_pattern = models.CharField(
+        max_length=500,
+        blank=True,
+        verbose_name="template",
+        help_text="The shape every line has, written as a pattern; the lab counts how many "
+        "samples keep to it. Empty: no template.",
+    )
+    probe_line = models.CharField(
+        max_length=PROBE_MAX_CHARS,
+        blank=True,
+        help_text="A line the run page follows from the first step to the last, so a student "
+        "watches one prediction improve. Best a line that follows the pattern but is not in "
+        "the text (the model never trains on it). Empty: a line held out of training, picked "
+        "by the run's seed.",
+    )
+    probe_focus = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        verbose_name="probe position",
+        help_text="Which character of the probe line the run page shows first, counting from "
+        "0: the page shows how well the model predicts that character from the ones before "
+        "it. Empty: the character whose prediction improved most.",
+    )
+    builtin = models.BooleanField(
+        default=False,
+        verbose_name="built in",
+        help_text="One of the lab's own packs: only site administrators may change it.",
+    )
+    enabled = models.BooleanField(
+        default=True,
+        help_text="Untick to stop offering the pack for new runs; runs already made stay.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -85,15 +130,17 @@ class Pack(models.Model):
         on_delete=models.SET_NULL,
         help_text="The instructor who made this custom pack: only they (and administrators) "
         "may change it. Empty: a site pack, offered to every classroom.",
+        verbose_name="made by",
     )
     shared_with = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         blank=True,
         related_name="packs_shared_with_me",
+        verbose_name="other instructors",
         help_text="Other instructors who may offer this pack in their classrooms too. "
         "Nobody else sees it unless you add them here.",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="created")
 
     objects = PackQuerySet.as_manager()
 
@@ -156,27 +203,43 @@ class Upload(models.Model):
 
     ID_LENGTH = 20  # hex digits of the SHA-256 of the owner and the text
 
-    id = models.CharField(primary_key=True, max_length=64)
-    text = models.TextField()
-    owners = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="uploads")
-    created_at = models.DateTimeField(auto_now_add=True)
-    name = models.CharField(max_length=200, blank=True, help_text="The first file name.")
+    id = models.CharField(
+        primary_key=True,
+        max_length=64,
+        help_text="A fingerprint of the owner and the text: the same text uploaded again by "
+        "the same student is the same upload.",
+    )
+    text = models.TextField(help_text="The uploaded text, tidied: one example per line.")
+    owners = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        related_name="uploads",
+        help_text="The student who uploaded it (may train on it, share it and delete it).",
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="first uploaded")
+    name = models.CharField(
+        max_length=200, blank=True, verbose_name="file name",
+        help_text="The name of the file when it was first uploaded.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        verbose_name="uploaded by",
         help_text="Who uploaded it first.",
     )
     last_uploaded_at = models.DateTimeField(
-        default=timezone.now, help_text="Retention counts from the latest upload of this text."
+        default=timezone.now,
+        verbose_name="last uploaded",
+        help_text="When this text was last uploaded; how long the lab keeps it counts from "
+        "here.",
     )
     shared_with = models.ManyToManyField(
         "classrooms.Classroom",
         blank=True,
         related_name="shared_uploads",
-        help_text="Classrooms whose members may train on it too.",
+        help_text="Classes whose students may train on it too.",
     )
     blocked_by = models.ForeignKey(
         "BlocklistEntry",
@@ -184,12 +247,15 @@ class Upload(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        help_text="A blocked term found in it after it was uploaded (see blocked_reason).",
+        verbose_name="blocked by term",
+        help_text="A blocked word or phrase found in it after it was uploaded (the reason is "
+        "below).",
     )
     blocked_reason = models.CharField(
         max_length=300,
         blank=True,
-        help_text="Why new runs on it are refused, as the owner reads it.",
+        verbose_name="why it is blocked",
+        help_text="Why new runs on it are refused, as its owner reads it.",
     )
 
     objects = UploadQuerySet.as_manager()
@@ -296,25 +362,42 @@ class BlocklistEntry(models.Model):
         # that the text holds a blocked term, never a category nobody chose.
         OTHER = "other", "other: no category shown to students"
 
-    category = models.CharField(max_length=20, choices=Category, default=Category.OTHER)
+    category = models.CharField(
+        max_length=20,
+        choices=Category,
+        default=Category.OTHER,
+        help_text="What kind of text it blocks; a student whose text is refused is told this.",
+    )
     pattern = models.CharField(
         max_length=300,
-        help_text="A phrase (any run of spaces between its words matches), or a regular "
-        "expression if “is regex” is ticked.",
+        verbose_name="blocked word or phrase",
+        help_text="A word or phrase to refuse in texts (any spacing between its words "
+        "matches), or a pattern if “pattern, not a phrase” is ticked.",
     )
-    is_regex = models.BooleanField(default=False)
-    enabled = models.BooleanField(default=True)
-    note = models.CharField(max_length=200, blank=True)
+    is_regex = models.BooleanField(
+        default=False,
+        verbose_name="pattern, not a phrase",
+        help_text="Tick if the entry above is a regular expression (a pattern that matches "
+        "many texts), not plain words.",
+    )
+    enabled = models.BooleanField(
+        default=True, help_text="Untick to stop checking this entry without deleting it."
+    )
+    note = models.CharField(
+        max_length=200, blank=True, help_text="For other instructors and administrators: why "
+        "it is here."
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.CASCADE,
         related_name="blocklist_terms",
-        help_text="Empty: a site-wide term (administrators). An instructor: their own term, "
+        verbose_name="whose entry",
+        help_text="Empty: a site-wide entry (administrators). An instructor: their own entry, "
         "applied to texts shared into their classrooms.",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="added")
 
     objects = BlocklistQuerySet.as_manager()
 

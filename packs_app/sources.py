@@ -1,7 +1,7 @@
 """What a run trains on: a pack (by slug) or an upload (`upload:<id>`), resolved for a user.
 
 source = resolve_source("arithmetic", request.user)   # or "upload:3f9c..."
-source.documents, source.recommended_config, source.adherence_pattern
+source.documents, source.recommended_config, source.adherence_pattern, source.probe_line
 follows_template(source.adherence_pattern, sample)
 """
 
@@ -43,6 +43,8 @@ class Source:
     recommended_config: dict
     pack: Pack | None = None
     upload: Upload | None = None
+    probe_line: str = ""  # the line the run page follows when the student types none
+    probe_focus: int | None = None  # its character the page opens on
 
     @classmethod
     def for_pack(cls, pack):
@@ -53,6 +55,8 @@ class Source:
             adherence_pattern=pack.adherence_pattern,
             recommended_config={**DEFAULT_CONFIG, **pack.recommended_config},
             pack=pack,
+            probe_line=pack.probe_line,
+            probe_focus=pack.probe_focus,
         )
 
     @classmethod

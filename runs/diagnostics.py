@@ -13,7 +13,9 @@ stored data), so a student sees the same verdict everywhere.
 finding)` turns it into a link to the new-run form prefilled with it.
 """
 
+import itertools
 import math
+import statistics
 from dataclasses import asdict, dataclass, field
 from urllib.parse import urlencode
 
@@ -25,7 +27,12 @@ DIVERGED_RATIO = 1.5  # smoothed loss above 1.5 × the uniform guess: diverged
 NOT_LEARNING_RATIO = 0.9  # smoothed loss at 90 % or more of the uniform guess: not learning
 NOT_LEARNING_MIN_STEPS = 100
 MEMORISING_MIN_POINTS = 6
-MEMORISING_RISE = 0.1  # validation loss 10 % above its best (and at least 0.1 nats)
+# memorising: the last MEMORISING_LAST validation points all at least 0.1 nats, 10 % and three
+# typical point-to-point wobbles above the best (a real rise, not the noise of a few lines)
+MEMORISING_LAST = 3
+MEMORISING_MIN_RISE = 0.1
+MEMORISING_RISE = 0.1
+MEMORISING_WOBBLES = 3
 LINES_CUT_SHARE = 0.1  # a tenth of the lines or more cut
 DEAD_RELU_SHARE = 0.5  # half the MLP units or more never active
 
@@ -136,22 +143,29 @@ def not_learning(losses, vocab_size, num_steps):
 
 
 def memorising(val_steps, val_losses, losses):
-    """Fires when the validation loss rose while the training loss fell: with at least 6
-    validation points, best = min(val) at step b (not among the last two points), now =
-    mean(last 2 val points): now ≥ best + max(0.1, 0.1 × best), and the smoothed training
-    loss now is below the smoothed training loss at step b."""
+    """Fires when the validation loss rose, materially and for good, while the training
+    loss fell. With at least 6 validation points v, best = min(v) at step b (not among the
+    last 3 points), wobble = median |v[i+1] - v[i]| over the points after b (how much the
+    loss moves from one point to the next), and
+    rise = max(0.1, 0.1 × best, 3 × wobble): every one of the last 3 points is ≥ best + rise
+    (sustained: not one unlucky point), and the smoothed training loss now is below the
+    smoothed training loss at step b."""
     points = [(s, v) for s, v in zip(val_steps, val_losses, strict=True) if v is not None]
     if len(points) < MEMORISING_MIN_POINTS:
         return None
     best_index = min(range(len(points)), key=lambda i: points[i][1])
-    if best_index >= len(points) - 2:
+    if best_index >= len(points) - MEMORISING_LAST:
         return None
     best_step, best = points[best_index]
-    now = (points[-1][1] + points[-2][1]) / 2
-    train_then, train_now = smoothed(losses[:best_step]), smoothed(losses)
-    if now < best + max(0.1, MEMORISING_RISE * best) or train_then is None or train_now is None:
+    after = [v for _, v in points[best_index:]]
+    wobble = statistics.median(abs(b - a) for a, b in itertools.pairwise(after))
+    rise = max(MEMORISING_MIN_RISE, MEMORISING_RISE * best, MEMORISING_WOBBLES * wobble)
+    last = [v for _, v in points[-MEMORISING_LAST:]]
+    if min(last) < best + rise:
         return None
-    if train_now >= train_then:
+    now = sum(last) / len(last)
+    train_then, train_now = smoothed(losses[:best_step]), smoothed(losses)
+    if train_then is None or train_now is None or train_now >= train_then:
         return None
     return Finding(
         "memorising",

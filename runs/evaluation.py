@@ -1,9 +1,10 @@
 """The probe line and the held-out lines, looked at many times while a run trains.
 
 A run holds out a seeded share of its documents (engine.evaluation.split_documents) and
-follows one probe line from start to end: the student's own text, or a held-out document
-chosen by the seed. At every evaluation step (EVAL_POINTS spread over the run, and every
-snapshot step) it stores, with the parameters that step's forward pass uses:
+follows one probe line from start to end: the student's own text, else the line its pack
+names (with the character the page opens on), else a held-out document chosen by the
+seed. At every evaluation step (EVAL_POINTS spread over the run, and every snapshot step)
+it stores, with the parameters that step's forward pass uses:
 {"val_loss", "probe": {"loss", "losses", "topk_ids", "topk_probs", "target_probs"},
 "dead_relu_share"}; at snapshot steps the snapshot also keeps the probe's attention.
 """
@@ -70,18 +71,27 @@ def compact_attention(weights):
 
 
 class Evaluator:
-    """The run's trainer (on the training documents) and what it evaluates."""
+    """The run's trainer (on the training documents) and what it evaluates. `pack_probe` is
+    (line, focus) the pack names (source.probe_line, source.probe_focus): followed when the
+    student typed no probe line and it fits this run (see probe_error)."""
 
-    def __init__(self, documents, settings, probe_text=""):
+    def __init__(self, documents, settings, probe_text="", pack_probe=("", None)):
         self.documents, self.settings, self.asked_probe = documents, dict(settings), probe_text
+        self.pack_probe = pack_probe
         seed = settings.get("seed", 0)
         train, held = split_documents(len(documents), seed)
         self.train_docs = [documents[i] for i in train]
         self.held_docs = [documents[i] for i in held]
         self.trainer = Trainer(self.train_docs, held_out=self.held_docs, **settings)
         block = self.trainer.config.block_size
+        pack_line, pack_focus = pack_probe
+        self.probe_focus = None
         if probe_text:
             self.probe_text, self.probe_source = probe_text, "yours"
+        elif pack_line and not probe_error(pack_line, self.trainer.vocab.chars, block):
+            self.probe_text, self.probe_source = pack_line, "pack"
+            if pack_focus is not None and 0 <= pack_focus <= len(pack_line):
+                self.probe_focus = pack_focus
         else:
             self.probe_text, self.probe_source = default_probe(documents, held, seed, block)
         encode = self.trainer.vocab.encode
@@ -108,6 +118,8 @@ class Evaluator:
             "probe": {
                 "text": self.probe_text,
                 "source": self.probe_source,
+                "focus": self.probe_focus,
+                "trained_on": self.probe_text in self.train_set,
                 "tokens": self.probe_tokens[:-1].tolist(),
                 "targets": self.probe_tokens[1:].tolist(),
             },
@@ -142,7 +154,7 @@ class Evaluator:
         return [bool(text) and text in self.train_set for text in samples]
 
 
-def train_and_diagnose(documents, config, probe_text=""):
+def train_and_diagnose(documents, config, probe_text="", pack_probe=("", None)):
     """Train `config` on `documents` as a run does (the same split, probe and evaluation
     steps), storing nothing; returns the runs.diagnostics.RunData of the finished run. For
     checking the diagnostics against real training (manage.py check_diagnostics)."""
@@ -150,7 +162,7 @@ def train_and_diagnose(documents, config, probe_text=""):
 
     settings = {name: config[name] for name in config if name not in ("probe_text", "history")}
     evaluator = Evaluator(documents, {**settings, "capture": False, "sample_count": 0},
-                          probe_text)
+                          probe_text, pack_probe)
     trainer = evaluator.trainer
     schedule = set(eval_schedule(trainer.num_steps))
     losses, val_steps, val_losses, dead = [], [], [], None

@@ -138,7 +138,8 @@ class NewRunForm(forms.Form):
         strip=False,
         max_length=200,
         help_text="A line the run follows from its first step to its last, so you can watch "
-        "its predictions improve. Empty: a line held out of training, picked by the seed.",
+        "its predictions improve. Empty: the line its pack names, or else a line held out of "
+        "training, picked by the seed.",
     )
 
     def __init__(self, user, *args, classroom=None, policy=None, **kwargs):

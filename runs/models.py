@@ -122,53 +122,128 @@ class Run(models.Model):
         CANCELED = "canceled"
 
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="runs"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="runs",
+        verbose_name="student",
+        help_text="Who started the run.",
     )
-    pack = models.ForeignKey("packs_app.Pack", null=True, blank=True, on_delete=models.PROTECT)
-    upload = models.ForeignKey("packs_app.Upload", null=True, blank=True, on_delete=models.PROTECT)
+    pack = models.ForeignKey(
+        "packs_app.Pack",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        help_text="The pack of example lines it trains on (empty when it trains on an upload).",
+    )
+    upload = models.ForeignKey(
+        "packs_app.Upload",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        help_text="The student's own text it trains on (empty when it trains on a pack).",
+    )
     classroom = models.ForeignKey(
         "classrooms.Classroom",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
-        help_text="Shared with this classroom (the owner must be a member).",
+        help_text="The classroom the run is shared with; its instructor sees it. Empty: a "
+        "private run.",
     )
-    config = models.JSONField(default=dict)
-    status = models.CharField(max_length=12, choices=Status, default=Status.QUEUED)
-    created_at = models.DateTimeField(auto_now_add=True)
+    config = models.JSONField(
+        default=dict,
+        verbose_name="settings",
+        help_text="The settings the student chose: model size, steps, learning rate and so on.",
+    )
+    status = models.CharField(
+        max_length=12,
+        choices=Status,
+        default=Status.QUEUED,
+        help_text="Queued (waiting for a free trainer), running, completed, failed or canceled.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="started from the form")
     final_loss = models.FloatField(
-        null=True, blank=True, help_text="Mean loss of the last 20 steps (one step is noisy)."
+        null=True,
+        blank=True,
+        help_text="How wrong the model's guesses still were at the end: the average loss of "
+        "its last 20 steps (one step alone jumps about). Lower is better.",
     )
 
-    num_steps = models.PositiveIntegerField(default=0, help_text="config['num_steps']")
-    current_step = models.PositiveIntegerField(default=0)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    error = models.TextField(blank=True, help_text="Why it failed, readable by the student.")
-    heartbeat_at = models.DateTimeField(
-        null=True, blank=True, help_text="The training worker beats here with every write."
+    num_steps = models.PositiveIntegerField(
+        default=0,
+        verbose_name="steps planned",
+        help_text="How many training steps the run was set to take.",
     )
-    worker = models.CharField(max_length=200, blank=True, help_text="host:pid of the trainer")
-    task_id = models.CharField(max_length=64, blank=True)
-    dispatched_at = models.DateTimeField(null=True, blank=True)
-    vocab = models.TextField(blank=True, help_text="The corpus characters (BOS not included).")
-    cancel_requested = models.BooleanField(default=False)
-    # who canceled, when it was not the owner ("Canceled by your instructor, …"); shown on the run
-    canceled_by_note = models.CharField(max_length=200, blank=True, default="")
-    last_seq = models.PositiveIntegerField(default=0, help_text="seq of the newest event")
+    current_step = models.PositiveIntegerField(
+        default=0, verbose_name="steps done", help_text="How many training steps are done."
+    )
+    started_at = models.DateTimeField(
+        null=True, blank=True, verbose_name="training began",
+        help_text="When a trainer began working on it.",
+    )
+    finished_at = models.DateTimeField(
+        null=True, blank=True, verbose_name="ended", help_text="When it completed, failed or "
+        "was canceled.",
+    )
+    error = models.TextField(
+        blank=True, verbose_name="why it failed", help_text="What went wrong, as the student "
+        "reads it. Empty unless the run failed.",
+    )
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, verbose_name="last sign of life",
+        help_text="The trainer reports in here with every save. If this stops moving, the "
+        "lab hands the run to another trainer.",
+    )
+    worker = models.CharField(
+        max_length=200, blank=True, verbose_name="trainer",
+        help_text="Which trainer (computer and process) is working on it; for the site's "
+        "administrators.",
+    )
+    task_id = models.CharField(
+        max_length=64, blank=True, verbose_name="wake-up message",
+        help_text="The message that woke a trainer for this run; for the site's "
+        "administrators.",
+    )
+    dispatched_at = models.DateTimeField(
+        null=True, blank=True, verbose_name="trainer woken",
+        help_text="When a trainer was last asked to pick up queued runs.",
+    )
+    vocab = models.TextField(
+        blank=True, verbose_name="characters",
+        help_text="Every different character of the text it trains on: the characters the "
+        "model can guess (plus the end-of-line marker, not shown).",
+    )
+    cancel_requested = models.BooleanField(
+        default=False, verbose_name="asked to stop",
+        help_text="Someone asked to cancel it; the trainer stops at its next step.",
+    )
+    canceled_by_note = models.CharField(
+        max_length=200, blank=True, default="", verbose_name="canceled by",
+        help_text="Who canceled it, when it was not the student (shown on the run page).",
+    )
+    last_seq = models.PositiveIntegerField(
+        default=0, verbose_name="records stored",
+        help_text="How many records of its training (steps, samples, snapshots) are saved.",
+    )
     claimed_at = models.DateTimeField(
-        null=True, blank=True, help_text="When a worker last took it (the fair queue's turns)."
+        null=True, blank=True, verbose_name="taken by a trainer",
+        help_text="When a trainer last took it from the queue (the queue takes turns fairly "
+        "between classrooms and students).",
     )
     worker_losses = models.PositiveSmallIntegerField(
-        default=0, help_text="How many workers stopped while training it (resumed each time)."
+        default=0, verbose_name="trainers lost",
+        help_text="How many times its trainer stopped answering; each time another one "
+        "carried on from where it stopped. After three, the run fails.",
     )
     findings = models.JSONField(
-        null=True, blank=True, help_text="runs.diagnostics findings, stored when the run ended."
+        null=True, blank=True, verbose_name="diagnostics",
+        help_text="What the lab found wrong with the run when it ended (diverged, not "
+        "learning, memorising, lines cut, dead units), with what to try.",
     )
     showcase = models.BooleanField(
         default=False,
-        help_text="A pack's showcase run (runs/showcase.py): anyone may explore it, nobody may "
-        "change it.",
+        help_text="One of the lab's example runs, shown to visitors: anyone may look at it, "
+        "nobody may change it.",
     )
 
     parent = models.ForeignKey(
@@ -177,13 +252,15 @@ class Run(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="forks",
-        help_text="The run this one was forked from (runs/fork.py).",
+        verbose_name="forked from",
+        help_text="The run this one was copied from at a step, to go on with other settings.",
     )
     fork_step = models.PositiveIntegerField(
         null=True,
         blank=True,
-        help_text="A fork is its parent up to this step (its stored steps copied), then goes on "
-        "with its own settings.",
+        verbose_name="forked at step",
+        help_text="A fork is the same as the run it was forked from up to this step, then goes "
+        "on with its own settings.",
     )
 
     objects = RunQuerySet.as_manager()
@@ -534,11 +611,20 @@ class RunEvent(models.Model):
     run.canceled {"step"}."""
 
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="events")
-    seq = models.PositiveIntegerField()
-    kind = models.CharField(max_length=20, choices=Kind)
-    step = models.PositiveIntegerField(null=True, blank=True)
-    data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    seq = models.PositiveIntegerField(
+        verbose_name="number", help_text="The record's place in the run's story: 1, 2, 3, …"
+    )
+    kind = models.CharField(
+        max_length=20, choices=Kind, help_text="What happened: a step, a sample, a snapshot, …"
+    )
+    step = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The training step it belongs to, if any."
+    )
+    data = models.JSONField(
+        default=dict, blank=True, verbose_name="numbers",
+        help_text="What was measured (losses, predictions, samples).",
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name="recorded")
 
     class Meta:
         ordering = ["run_id", "seq"]  # the column: "run" would join runs_run for its ordering
@@ -561,9 +647,11 @@ class RunCheckpoint(models.Model):
     np.savez_compressed bytes), so any snapshot step can be traced op by op at once."""
 
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="checkpoints")
-    step = models.PositiveIntegerField()
-    blob = models.BinaryField()
-    created_at = models.DateTimeField(default=timezone.now)
+    step = models.PositiveIntegerField(help_text="The training step the weights are from.")
+    blob = models.BinaryField(
+        verbose_name="weights", help_text="Every number of the model at that step, packed."
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name="saved")
 
     class Meta:
         constraints = [
@@ -584,9 +672,13 @@ class RunCheckpoint(models.Model):
 class WorkerHeartbeat(models.Model):
     """Each worker (an embedded thread pool or a Celery process) beats here."""
 
-    name = models.CharField(max_length=200, unique=True)
-    mode = models.CharField(max_length=20)
-    last_seen = models.DateTimeField()
+    name = models.CharField(
+        max_length=200, unique=True, help_text="Which trainer: its computer and process."
+    )
+    mode = models.CharField(
+        max_length=20, help_text="Inside the web server (the embedded lab) or a separate one."
+    )
+    last_seen = models.DateTimeField(help_text="When the trainer last reported in.")
 
     @classmethod
     def beat(cls, name, mode):
@@ -607,12 +699,12 @@ class PlaygroundScore(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="playground_scores"
     )
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="playground_scores")
-    step = models.PositiveIntegerField()
+    step = models.PositiveIntegerField(help_text="The training step of the model played.")
     best = models.PositiveIntegerField(help_text="The student's most right guesses in a round.")
     model_score = models.PositiveIntegerField(help_text="The model's right guesses that round.")
     out_of = models.PositiveIntegerField(help_text="Characters in that round.")
     rounds = models.PositiveIntegerField(default=0, help_text="Rounds finished at this step.")
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, verbose_name="last played")
 
     class Meta:
         ordering = ["run_id", "step"]

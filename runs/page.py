@@ -316,7 +316,8 @@ def snapshot_context(run, step=None, pos=None, following=True, view=None):
     view = resolved_view(run, view)
     steps = scrub_steps(run, view)
     context = {"run": run, "snapshot_steps": steps, "following": following,
-               "snapshot": None, "view": view, "has_probe": view == PROBE}
+               "snapshot": None, "view": view, "has_probe": view == PROBE,
+               "probe": run.started_data().get("probe")}  # where the probe line comes from
     if not steps:
         return {**context, "step": None, "step_index": 0, "pos": None}
     if step is None:

@@ -22,11 +22,13 @@ from runs.opview.trace import model_at
 
 
 class ModelCache:
-    """Least recently used models, at most `max_bytes` of parameters in all. Thread-safe:
-    daphne runs sync views on a thread pool."""
+    """Least recently used models, at most `max_bytes` of parameters in all (or of whatever
+    `size(value)` counts, for other values). Thread-safe: daphne runs sync views on a thread
+    pool."""
 
-    def __init__(self, max_bytes):
+    def __init__(self, max_bytes, size=None):
         self.max_bytes = max_bytes
+        self.size = size or (lambda model: model.flat.nbytes)
         self.models = OrderedDict()  # key -> GPT
         self.bytes = 0
         self.lock = threading.Lock()
@@ -41,10 +43,10 @@ class ModelCache:
         with self.lock:
             if key not in self.models:
                 self.models[key] = model
-                self.bytes += model.flat.nbytes
+                self.bytes += self.size(model)
             while self.bytes > self.max_bytes and len(self.models) > 1:
                 _, dropped = self.models.popitem(last=False)
-                self.bytes -= dropped.flat.nbytes
+                self.bytes -= self.size(dropped)
         return model
 
     def clear(self):

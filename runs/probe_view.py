@@ -73,8 +73,13 @@ def telling_position(first_probs, newest_probs):
 
 
 def run_telling_position(run):
-    """telling_position between the run's first and newest evaluations of the probe: the
-    same position whichever step is shown, so scrubbing keeps it."""
+    """The position the pack names for its probe line (its "focus"), else telling_position
+    between the run's first and newest evaluations of the probe: the same position whichever
+    step is shown, so scrubbing keeps it."""
+    probe = run.started_data().get("probe") or {}
+    focus = probe.get("focus")
+    if focus is not None and 0 <= focus < len(probe.get("targets", ())):
+        return focus
     evals = run.events.filter(kind=Kind.EVAL).values_list("data__probe__target_probs", flat=True)
     first, newest = evals.order_by("step").first(), evals.order_by("-step").first()
     return 0 if first is None else telling_position(first, newest)

@@ -5,8 +5,8 @@ A showcase is an ordinary Run (same events, same pages) owned by the "showcase" 
 which cannot log in; `Run.showcase` marks it. Anyone may explore it, nobody may change it
 (runs/permissions.py), and it never counts against a limit or holds a queue place
 (`Run.objects.active()`). Training is deterministic (same text, config and seed give the
-same run), so a showcase is trained once: again only when its pack's text or recommended
-config changed, or when the last attempt did not complete.
+same run), so a showcase is trained once: again only when its pack's text, probe line or
+recommended config changed, or when the last attempt did not complete.
 """
 
 import hashlib
@@ -37,7 +37,9 @@ def owner():
 
 
 def text_digest(pack):
-    return hashlib.sha256(pack.text.encode()).hexdigest()[:16]
+    """What a showcase was trained from besides its config: the pack's text and probe line."""
+    made_from = f"{pack.text}\n{pack.probe_line}\n{pack.probe_focus}"
+    return hashlib.sha256(made_from.encode()).hexdigest()[:16]
 
 
 def current(pack):

@@ -51,6 +51,22 @@ def default_worker_name():
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def probe_for(run, source):
+    """(typed probe line, (pack's line, focus)) for the run's Evaluator. A run follows one
+    line from start to end: a resumed run the line its run.started event recorded, a fork
+    its parent's (whose evaluations it copied), even if the pack names another line since;
+    a new run the line typed on the form, else the pack's."""
+    started = run.started_data() or (run.parent.started_data() if run.parent_id else {})
+    probe = started.get("probe")
+    if probe is None:
+        return run.config.get("probe_text", ""), (source.probe_line, source.probe_focus)
+    if probe["source"] == "yours":
+        return probe["text"], ("", None)
+    if probe["source"] == "pack":
+        return "", (probe["text"], probe.get("focus"))
+    return "", ("", None)  # a held-out (or training) line: the seed picks the same again
+
+
 def snapshot_schedule(num_steps, interval):
     """Step 1, every multiple of `interval`, and the last step."""
     steps = {1, num_steps}
@@ -201,8 +217,7 @@ class TrainingSession:
         source = resolve_source(run.source_ref, run.owner, include_disabled=True)
         config = run.config
         evaluator = self.evaluator = Evaluator(
-            source.documents, {**engine_settings(config), "capture": False},
-            config.get("probe_text", ""),
+            source.documents, {**engine_settings(config), "capture": False}, *probe_for(run, source)
         )
         trainer = evaluator.trainer
         interval = config.get("snapshot_interval") or default_snapshot_interval(trainer)
@@ -314,7 +329,8 @@ class TrainingSession:
         if not step or first is None or step in self.snapshot_steps:
             return
         try:
-            evaluator = Evaluator(first.documents, first.settings, first.asked_probe)
+            evaluator = Evaluator(first.documents, first.settings, first.asked_probe,
+                                  first.pack_probe)
             trainer = evaluator.trainer
             trainer.replay(step - 1)
             evaluation, probe_attention = evaluator.evaluate()

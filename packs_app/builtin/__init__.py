@@ -47,6 +47,16 @@ class BuiltinPack:
         return self.module.CORRECT_MEANS
 
     @property
+    def probe_line(self):
+        """The line the run page follows through training (when the student types none)."""
+        return self.module.PROBE_LINE
+
+    @property
+    def probe_focus(self):
+        """The index in probe_line of the character whose prediction the page opens on."""
+        return self.module.PROBE_FOCUS
+
+    @property
     def recommended_config(self):
         return dict(RECOMMENDED_CONFIGS[self.slug])
 

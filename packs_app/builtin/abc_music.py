@@ -12,6 +12,12 @@ CORRECT_MEANS = (
     "exactly four notes from the pack's two octaves (C to b)"
 )
 
+# The run page's probe line: a tune not in the pack. After four notes the model learns that a bar
+# line comes.
+# PROBE_FOCUS: the character whose prediction the page opens on.
+PROBE_LINE = "X:61 K:G |GABc|dcBA|GABc|dBGB|"
+PROBE_FOCUS = len("X:61 K:G |GABc")
+
 NOTES = "CDEFGABcdefgab"  # two octaves, no accidentals: the key signature carries them
 KEYS = [("C", "C"), ("G", "G"), ("D", "D"), ("F", "F"), ("Am", "A")]  # (key, tonic)
 # Each motif is four bars of scale degrees counted from the tonic.

@@ -9,6 +9,12 @@ PATTERN = r"\d[+-]\d=\d{1,2}"
 TEMPLATE = "A+B=C or A-B=C: two single digits, a sign, an equals sign and a result"
 CORRECT_MEANS = "the result is the true sum or difference, written without a leading zero"
 
+# The run page's probe line: a sum not in the pack. After `=` the model soon expects a carry (`1`),
+# long before it could know the last digit.
+# PROBE_FOCUS: the character whose prediction the page opens on.
+PROBE_LINE = "8+6=14"
+PROBE_FOCUS = len("8+6=")
+
 
 def spread(pairs, count=20):
     """`count` pairs picked evenly from a sorted list: deterministic, no randomness."""

@@ -13,6 +13,12 @@ CORRECT_MEANS = (
     "notation writes it (a + when it gives check)"
 )
 
+# The run page's probe line: a game not in the pack. After a pair of moves the model learns that
+# the next move number (`2`) comes.
+# PROBE_FOCUS: the character whose prediction the page opens on.
+PROBE_LINE = "1. e4 e5 2. Nf3 Nc6 3. Bc4 d6"
+PROBE_FOCUS = len("1. e4 e5 ")
+
 OPENINGS = {
     "e4 e5": [
         "Nf3 Nc6 Bb5 a6",

@@ -12,6 +12,12 @@ CORRECT_MEANS = (
     "planet's moons, a language's year) or an age 20–99, a quantity 1–30"
 )
 
+# The run page's probe line: an animal the pack never names. The model still learns that an
+# animal's second key is `legs`.
+# PROBE_FOCUS: the character whose prediction the page opens on.
+PROBE_LINE = '{"animal":"cow","legs":4}'
+PROBE_FOCUS = len('{"animal":"cow","')
+
 FAMILIES = {
     ("name", "age"): [
         ("ada", 36),

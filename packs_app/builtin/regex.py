@@ -12,6 +12,12 @@ CORRECT_MEANS = (
     "domain made of the pack's domain words, its dot escaped"
 )
 
+# The run page's probe line: a pattern not in the pack. After the character class and `+` the
+# model learns that `@` comes.
+# PROBE_FOCUS: the character whose prediction the page opens on.
+PROBE_LINE = r"^[a-z]+@school\.org$"
+PROBE_FOCUS = len("^[a-z]+")
+
 CHAR_CLASSES = ["[a-z]", "[a-z0-9]", "[A-Za-z]", "[a-z_]", "[a-z0-9.]", "[0-9]"]
 DOMAINS = [
     r"mail\.com",

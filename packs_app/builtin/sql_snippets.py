@@ -12,6 +12,12 @@ CORRECT_MEANS = (
     "fields, and a whole number without a leading zero"
 )
 
+# The run page's probe line: a query not in the pack. After the table the model learns that
+# `WHERE` comes next.
+# PROBE_FOCUS: the character whose prediction the page opens on.
+PROBE_LINE = "SELECT name FROM students WHERE age>30;"
+PROBE_FOCUS = len("SELECT name FROM students ")
+
 OPS = ["=", "<", ">", "<=", ">="]
 # table: (columns to select, numeric fields to filter on)
 TABLES = {

@@ -8,7 +8,14 @@ Adam uses the whole step's gradient (the mean over every position of the trainin
 not this token's alone; the page keeps the two apart.
 
     m̂ = m / (1 − β₁ᵗ),  v̂ = v / (1 − β₂ᵗ),  Δ = −lr · m̂ / (√v̂ + ε)
+
+A replay takes up to ~3 s at the max config, and a student opens the update for one token
+after another of the same step; so each replayed step is kept in a bounded cache
+(REPLAY_CACHE_MB per server process, least recently used first out), keyed by the run, the
+step and a digest of the training text (an edited custom pack is replayed afresh).
 """
+
+import hashlib
 
 import numpy as np
 
@@ -16,6 +23,18 @@ from runs.evaluation import trainer_for
 from runs.opview.numbers import fmt, norm, shape_text
 from runs.opview.side import vector_numbers
 from runs.opview.trace import model_at
+from runs.playground_model import ModelCache
+
+REPLAY_CACHE_MB = 32  # a max-config step's arrays are ~3 MB: about ten steps
+
+
+def replay_nbytes(step):
+    """The bytes of a replayed step's arrays (what the cache counts)."""
+    return sum(a.nbytes for value in step.values() if isinstance(value, dict)
+               for a in value.values())
+
+
+REPLAYS = ModelCache(REPLAY_CACHE_MB * 1024 * 1024, size=replay_nbytes)
 
 
 class CannotReplay(Exception):
@@ -25,7 +44,8 @@ class CannotReplay(Exception):
 def replay_step(run, step):
     """Replay `run` to just before `step` and take that step: {"doc", "lr", "t", "beta1",
     "beta2", "eps", "loss", and by parameter name "before", "after", "grad", "m", "v",
-    "update"}."""
+    "update"}. From the cache when this step of this run on this text was replayed before;
+    the caller must not change what it gets."""
     from packs_app.sources import SourceError, resolve_source
 
     try:
@@ -35,7 +55,14 @@ def replay_step(run, step):
             "The training text of this run is no longer available, so its step cannot be "
             "recomputed."
         ) from exc
-    trainer = trainer_for(source.documents, run.config)
+    text = hashlib.sha256("\n".join(source.documents).encode()).hexdigest()
+    return REPLAYS.get((run.pk, run.created_at, step, text),
+                       lambda: replayed(source.documents, run.config, step))
+
+
+def replayed(documents, config, step):
+    """replay_step's work, uncached."""
+    trainer = trainer_for(documents, config)
     trainer.replay(step - 1)
     model, opt = trainer.model, trainer.optimizer
     before = {name: p.copy() for name, p in model.params.items()}

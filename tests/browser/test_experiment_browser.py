@@ -40,7 +40,7 @@ def test_the_pack_menu_types_like_a_native_menu_and_keeps_edits(page, lab_server
     assert page.input_value("#id_pack") == "arithmetic"  # no reload took the menu elsewhere
     assert page.evaluate("document.activeElement.id") == "id_pack"  # still typing there
     changed = page.locator("#pack-changed").inner_text()
-    assert "block size 32 → 16" in changed and "training steps 800 → 1500" in changed
+    assert "block size 32 → 16" in changed and "training steps 800 → 300" in changed
     assert "Your other settings are kept." in changed
     assert page.input_value("#id_learning_rate") == "0.02"
     assert page.input_value("#id_n_layer") == "2"

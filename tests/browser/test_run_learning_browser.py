@@ -52,12 +52,15 @@ def test_one_probe_line_improves_replay_plays_and_a_diverged_run_is_labelled(pag
     page.fill("#id_block_size", "16")
     assert not warning.is_visible()
 
-    start_run(page, "arithmetic", num_steps=600)
+    start_run(page, "arithmetic")  # the recommended run: 300 steps
     run_url = page.url
     newest = page.evaluate(SELECTED)
-    assert newest["view"] == "probe" and newest["pos"] > 0  # a telling position, not BOS
+    # the pack's probe line, opened on the position after "=" (it predicts the carry, "1")
+    assert newest["view"] == "probe" and newest["pos"] == 4, newest
+    assert newest["strip"].endswith("8+6=14"), newest
+    assert "a line the pack chose, not in its text" in page.locator(".view-switch").inner_text()
     assert "Probe line" in page.locator(".view-switch").inner_text()
-    assert page.locator("#loss-canvas").get_attribute("data-points") == "600"
+    assert page.locator("#loss-canvas").get_attribute("data-points") == "300"
     assert "validation" in page.locator("#run-learning").inner_text()
     screenshot(page, "run-probe-newest")
 
@@ -94,7 +97,7 @@ def test_one_probe_line_improves_replay_plays_and_a_diverged_run_is_labelled(pag
         "() => document.querySelector('.replay-state').textContent.startsWith('Replay done')",
         timeout=90_000,
     )
-    page.wait_for_function(f"() => ({SELECTED})().step === '600'")
+    page.wait_for_function(f"() => ({SELECTED})().step === '300'")
 
     # a learning rate of 1.0 blows up: never a plain green "Completed"
     start_run(page, "arithmetic", num_steps=300, learning_rate=1.0)

@@ -64,6 +64,14 @@ def test_custom_pack_admin_round_trip(admin_client, instructor, student):
     assert response.status_code == 302 and not Pack.objects.filter(id=pack.id).exists()
 
 
+def test_a_custom_pack_names_its_probe_line(admin_client, student):
+    form = pack_form(adherence_pattern="", probe_line="old frog", probe_focus="4")
+    response = admin_client.post(f"{PACKS}add/", form)
+    assert response.status_code == 302, errors_of(response)
+    source = resolve_source("haiku", student)
+    assert (source.probe_line, source.probe_focus) == ("old frog", 4)
+
+
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [
@@ -77,6 +85,9 @@ def test_custom_pack_admin_round_trip(admin_client, instructor, student):
         ({"recommended_config": '{"colour": 1}'}, "recommended_config", "unknown setting"),
         ({"recommended_config": '{"n_embd": 30, "n_head": 4}'}, "recommended_config", "divide"),
         ({"recommended_config": "[1, 2]"}, "recommended_config", "JSON object"),
+        ({"probe_line": "old frog!"}, "probe_line", "characters the text does not: '!'"),
+        ({"probe_focus": "2"}, "probe_focus", "Give a probe line first"),
+        ({"probe_line": "old frog", "probe_focus": "9"}, "probe_focus", "0 to 8"),
     ],
 )
 def test_invalid_custom_pack_is_a_form_error(admin_client, changes, field, message):

@@ -65,6 +65,17 @@ def test_pack_metadata(slug):
     assert max(len(line) for line in spec.lines()) + 1 <= config["block_size"]
 
 
+@pytest.mark.parametrize("slug", SLUGS)
+def test_each_pack_names_a_probe_line_it_never_trains_on(slug):
+    spec = BUILTIN_PACKS[slug]
+    line, focus = spec.probe_line, spec.probe_focus
+    assert re.fullmatch(spec.adherence_pattern, line)  # it looks like the pack's lines
+    assert line not in spec.lines()  # but is not one of them
+    assert set(line) <= set(spec.text())
+    assert len(line) <= spec.recommended_config["block_size"]
+    assert 1 <= focus <= len(line)  # never the first character, read after BOS alone
+
+
 def test_chess_sections():
     openings = Counter(" ".join(line.split()[1:3]) for line in BUILTIN_PACKS["chess_pgn"].lines())
     assert openings == {"e4 e5": 20, "d4 d5": 20, "e4 c5": 10, "e4 c6": 10}
@@ -152,6 +163,7 @@ def test_load_packs_is_idempotent_and_keeps_disabled_choice():
     assert not pack.enabled and pack.text == BUILTIN_PACKS["json"].text()
     assert pack.documents == BUILTIN_PACKS["json"].lines()
     assert pack.recommended_config == BUILTIN_PACKS["json"].recommended_config
+    assert (pack.probe_line, pack.probe_focus) == ('{"animal":"cow","legs":4}', 17)
 
 
 @pytest.mark.django_db

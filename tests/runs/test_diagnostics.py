@@ -76,6 +76,30 @@ def test_memorising_stays_quiet_when_validation_keeps_falling_or_wobbles():
     assert memorising(steps, [None] * 10, losses) is None  # no held-out lines
 
 
+def test_memorising_needs_a_sustained_rise_over_the_last_three_points():
+    losses = falling(1000, 3.5, 0.5)
+    steps = list(range(100, 1001, 100))
+    # best 1.0 at step 500: a rise needs every one of the last 3 points at >= 1.1
+    assert memorising(steps, [3.0, 2.0, 1.5, 1.2, 1.0, 1.02, 1.03, 1.12, 1.15, 1.2], losses)
+    # one point dipped back to 1.08: not for good yet
+    assert memorising(steps, [3.0, 2.0, 1.5, 1.2, 1.0, 1.02, 1.03, 1.12, 1.08, 1.3], losses) is None
+    # a single high last point is one unlucky measurement, not a trend
+    assert memorising(steps, [3.0, 2.0, 1.5, 1.2, 1.0, 1.02, 1.01, 1.03, 1.02, 1.5], losses) is None
+    # the best among the last three points: nothing has risen yet
+    assert memorising(steps, [3.0, 2.0, 1.5, 1.2, 1.1, 1.05, 1.04, 1.03, 1.0, 1.2], losses) is None
+
+
+def test_memorising_asks_more_of_a_validation_loss_that_jumps_about():
+    losses = falling(1000, 3.5, 0.5)
+    steps = list(range(100, 1001, 100))
+    # after the best (1.0) the loss moves 0.1 from point to point (the median jump):
+    # 3 × 0.1 = 0.3 is the rise needed, and the last points sit 0.2 above the best
+    jumpy = [3.0, 2.0, 1.5, 1.2, 1.0, 1.3, 1.2, 1.3, 1.2, 1.25]
+    assert memorising(steps, jumpy, losses) is None
+    # the same jumps around a level 0.45 above the best: a real rise
+    assert memorising(steps, [3.0, 2.0, 1.5, 1.2, 1.0, 1.3, 1.4, 1.5, 1.4, 1.45], losses)
+
+
 def test_lines_cut_counts_lines_whose_end_the_model_never_sees():
     # a line of L characters needs block_size >= L + 1
     assert lines_cut_count([3, 4, 5], 4) == (3, 2)  # 4 + 1 > 4: its closing BOS is cut

@@ -8,6 +8,7 @@ import pytest
 
 from engine import GPT, GPTConfig
 from engine.evaluation import look
+from packs_app.builtin import BUILTIN_PACKS
 from runs import training
 from runs.evaluation import EVAL_POINTS, Evaluator, default_probe, eval_schedule, probe_error
 from runs.models import Kind, Run
@@ -88,10 +89,80 @@ def test_a_typed_probe_is_followed(student, start_run):
     assert run.started_data()["probe"] == {
         "text": "9+9=18",
         "source": "yours",
+        "focus": None,
+        "trained_on": "9+9=18" in Evaluator(DOCS, training.engine_settings(TINY)).train_set,
         "tokens": run.started_data()["probe"]["tokens"],
         "targets": run.started_data()["probe"]["targets"],
     }
     assert len(run.started_data()["probe"]["tokens"]) == 7  # BOS + 6 characters
+
+
+def test_a_packs_probe_line_is_followed_when_none_is_typed():
+    settings = training.engine_settings(TINY)
+    named = Evaluator(DOCS, settings, pack_probe=("19+1=20", 5))
+    assert (named.probe_text, named.probe_source, named.probe_focus) == ("19+1=20", "pack", 5)
+    about = named.about()["probe"]
+    assert about["focus"] == 5 and about["trained_on"] is False
+    assert len(about["tokens"]) == 8  # BOS + 7 characters
+    # the student's own line wins over the pack's
+    typed = Evaluator(DOCS, settings, "2+2=4", pack_probe=("19+1=20", 5))
+    assert (typed.probe_text, typed.probe_source, typed.probe_focus) == ("2+2=4", "yours", None)
+    # a pack line this run cannot read (too long for the block, or a character the text
+    # lacks) gives way to the held-out line chosen by the seed
+    default = Evaluator(DOCS, settings).probe_text
+    for line in ("1+1=2" * 4, "1*1=1"):
+        other = Evaluator(DOCS, settings, pack_probe=(line, 2))
+        assert (other.probe_text, other.probe_source, other.probe_focus) == (
+            default, "held-out", None)
+    # a position past the end of the line is ignored (the page picks one itself)
+    assert Evaluator(DOCS, settings, pack_probe=("1+1=2", 9)).probe_focus is None
+
+
+@pytest.mark.parametrize("slug", sorted(BUILTIN_PACKS))
+def test_each_packs_probe_improves_at_its_position_in_the_recommended_run(slug):
+    """What a student sees first on a built-in pack's run page: the target probability at
+    the pack's probe position, near a uniform guess at step 1, confident at the end."""
+    spec = BUILTIN_PACKS[slug]
+    config = spec.recommended_config
+    evaluator = Evaluator(spec.lines(), {**training.engine_settings(config), "capture": False},
+                          pack_probe=(spec.probe_line, spec.probe_focus))
+    assert evaluator.probe_source == "pack"
+    first = evaluator.evaluate()[0]["probe"]["target_probs"][spec.probe_focus]
+    while not evaluator.trainer.done:
+        evaluator.trainer.step()
+    last = evaluator.evaluate()[0]["probe"]["target_probs"][spec.probe_focus]
+    assert first < 0.2 and last > 0.5 and last - first > 0.4, (first, last)
+
+
+def test_a_run_on_a_pack_with_a_probe_line_opens_on_its_position(client, student, start_run,
+                                                                 pack):
+    pack.probe_line, pack.probe_focus = "19+1=20", 5
+    pack.save()
+    run = trained(start_run, student, num_steps=20)
+    probe = run.started_data()["probe"]
+    assert (probe["text"], probe["source"], probe["focus"]) == ("19+1=20", "pack", 5)
+    client.force_login(student)
+    html = " ".join(client.get(f"/runs/{run.pk}/").content.decode().split())
+    # position 5 reads "=" and must predict "2": the first thing the page shows
+    assert 'After <span class="mono">=</span> (position 5) the model guesses' in html
+    assert "a line the pack chose, not in its text, so the model never learns it" in html
+    # and so does the strip fetched when the student scrubs to another step
+    scrubbed = client.get(f"/runs/{run.pk}/snapshot/?step=1&scrubber=1").content.decode()
+    assert "a line the pack chose, not in its text" in " ".join(scrubbed.split())
+    # without a named position the page picks one itself, never BOS
+    pack.probe_focus = None
+    pack.save()
+    run = trained(start_run, student, num_steps=20)
+    html = " ".join(client.get(f"/runs/{run.pk}/").content.decode().split())
+    assert "(position 0) the model guesses" not in html and "(position " in html
+
+
+def recomputed_probe(run, step):
+    """The probe's evaluation at `step`, recomputed here by replaying the pack's line."""
+    evaluator = Evaluator(DOCS, training.engine_settings(run.config),
+                          pack_probe=("19+1=20", 5))
+    evaluator.trainer.replay(step - 1)
+    return evaluator.evaluate()[0]["probe"]
 
 
 def test_a_tiny_corpus_trains_on_everything_and_says_so(client, student, start_run, pack):
@@ -121,8 +192,10 @@ def test_samples_that_copy_a_training_line_are_marked(student, start_run, client
 
 
 def test_a_canceled_run_keeps_a_snapshot_of_the_step_where_it_stopped(
-    student, start_run, monkeypatch
+    student, start_run, monkeypatch, pack
 ):
+    pack.probe_line, pack.probe_focus = "19+1=20", 5
+    pack.save()
     run = start_run(student, num_steps=200, snapshot_interval=100)
     original = Run.append_events
 
@@ -144,4 +217,7 @@ def test_a_canceled_run_keeps_a_snapshot_of_the_step_where_it_stopped(
     stored = run.events.get(kind=Kind.STEP, step=37).data["loss"]
     assert snapshot["loss"] == pytest.approx(stored, rel=1e-6)
     assert run.params_at(37) is not None and run.evaluation(37) is not None
+    # the recomputed evaluation follows the run's own probe line (the pack's): BOS + 7
+    assert len(run.evaluation(37)["probe"]["target_probs"]) == 8
+    assert run.evaluation(37)["probe"] == recomputed_probe(run, 37)
     assert run.events.filter(kind=Kind.SNAPSHOT, step=37).get().seq < run.terminal_event().seq

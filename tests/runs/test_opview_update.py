@@ -12,6 +12,7 @@ from engine import GPT, GPTConfig
 from packs_app.sources import resolve_source
 from runs.evaluation import trainer_for
 from runs.models import Run
+from runs.opview import update as update_module
 from runs.opview.trace import OpView
 from runs.opview.update import apply_update
 from runs.training import train_run
@@ -122,3 +123,24 @@ def test_a_run_whose_text_changed_or_went_says_the_step_cannot_be_recomputed(
     Run.objects.filter(pk=run.pk).update(pack=None)  # and gone
     html = client.get(update_url).content.decode()
     assert "no longer available" in html
+
+
+def test_a_step_is_replayed_once_for_every_token_of_it(run, pack, monkeypatch):
+    calls = []
+    real = update_module.replayed
+    monkeypatch.setattr(update_module, "replayed",
+                        lambda *args: calls.append(args[2]) or real(*args))
+    update_module.REPLAYS.clear()
+    first = apply_update(OpView(run, 3, 4))["update"]
+    assert apply_update(OpView(run, 3, 2))["update"]["lr"] == first["lr"]
+    assert apply_update(OpView(run, 3, 4))["update"] == first  # the same numbers, cached
+    assert calls == [3]
+    apply_update(OpView(run, 2, 1))
+    assert calls == [3, 2]
+    assert update_module.REPLAYS.bytes == sum(
+        update_module.replay_nbytes(step) for step in update_module.REPLAYS.models.values())
+    # an edited text is replayed afresh (and no longer matches the stored parameters)
+    pack.text = pack.text.replace("1", "7")
+    pack.save()
+    assert "update_error" in apply_update(OpView(run, 3, 4))
+    assert calls == [3, 2, 3]

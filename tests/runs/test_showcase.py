@@ -76,6 +76,16 @@ def test_a_changed_pack_gets_a_new_showcase_and_a_failed_one_is_trained_again(
     assert Run.objects.get(showcase=True, pack__slug="regex").status == Run.Status.COMPLETED
 
 
+
+def test_a_pack_that_names_another_probe_line_gets_a_new_showcase(showcases):
+    old = showcases["arithmetic"]
+    assert old.started_data()["probe"]["text"] == "8+6=14"
+    Pack.objects.filter(slug="arithmetic").update(probe_line="9+9=18", probe_focus=4)
+    call_command("train_showcases", "arithmetic", verbosity=0)
+    new = Run.objects.get(showcase=True, pack__slug="arithmetic")
+    assert new.pk != old.pk and new.started_data()["probe"]["text"] == "9+9=18"
+
+
 def test_train_showcases_names_a_pack_it_does_not_know(tiny_recommended):
     from django.core.management.base import CommandError
 

@@ -8,11 +8,12 @@ import pytest
 
 from engine import GPT, GPTConfig, Trainer
 from engine.model import param_group
+from packs_app.sources import resolve_source
 from runs import training
 from runs.evaluation import Evaluator
 from runs.models import TERMINAL_KINDS, Kind, Run
 from runs.page import newest_batch
-from runs.training import snapshot_schedule, train_run
+from runs.training import probe_for, snapshot_schedule, train_run
 from tests.runs.conftest import TINY
 
 
@@ -200,3 +201,27 @@ def test_step_scalars_match_the_engines_format(pack):
     for _ in range(5):
         record = trainer.step()
         assert training.step_scalars(record) == record.to_scalars()
+
+
+def test_a_run_follows_the_probe_line_it_started_with(student, start_run, pack):
+    """probe_for: a new run takes the pack's line (or the typed one); a resumed run and a
+    fork keep the line already stored, even after the pack names another."""
+    pack.probe_line, pack.probe_focus = "19+1=20", 5
+    pack.save()
+    run = start_run(student, num_steps=5)
+    source = resolve_source(pack.slug, student)
+    assert probe_for(run, source) == ("", ("19+1=20", 5))
+    assert probe_for(start_run(student, num_steps=5, probe_text="2+2=4"), source)[0] == "2+2=4"
+    assert train_run(run.pk, "test-worker")
+    run = Run.objects.get(pk=run.pk)
+    pack.probe_line, pack.probe_focus = "9+9=18", 4  # changed since the run started
+    pack.save()
+    source = resolve_source(pack.slug, student)
+    assert probe_for(run, source) == ("", ("19+1=20", 5))
+    child = Run.objects.start(student, source, dict(run.config), parent=run, fork_step=3)
+    assert probe_for(child, source) == ("", ("19+1=20", 5))
+    # a run that started on a held-out line (before its pack named one) keeps it
+    started = run.events.get(kind=Kind.STARTED)
+    started.data["probe"]["source"] = "held-out"
+    started.save()
+    assert probe_for(Run.objects.get(pk=run.pk), source) == ("", ("", None))

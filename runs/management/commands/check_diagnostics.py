@@ -5,9 +5,9 @@ Trains every built-in pack with its recommended config over several seeds, as a 
 and prints what runs.diagnostics finds, with 20 samples' evidence: how many copy a training
 line, and how many of the copies and of the new ones are correct (a model that memorises
 is right on what it copied and wrong on what it made up). Then runs that must trigger a
-check. The last line is key=value pairs: false_alarms=… (must be 0: any finding other than
-memorising on a recommended run) memorising=… (runs whose validation loss rose while the
-training loss fell) missed=… (must be 0) runs=… seconds=…
+check. The last line is key=value pairs: runs=… (recommended runs) false_alarms=… (must be
+0: runs where any check fired, memorising included) memorising=… (of those, memorising)
+must_fire=… (runs that must trigger a check) missed=… (must be 0) seconds=…
 """
 
 import time
@@ -24,11 +24,14 @@ MUST_FIRE = [
     ("arithmetic", {"learning_rate": 1.0, "num_steps": 300}, "diverged"),
     ("arithmetic", {"learning_rate": 0.00001, "num_steps": 300}, "not_learning"),
     ("regex", {"block_size": 4, "num_steps": 200}, "lines_cut"),
+    # the recommended arithmetic run before it was shortened: 25 passes over 54 lines
+    ("arithmetic", {"num_steps": 1500}, "memorising"),
 ]
 
 
 class Command(BaseCommand):
-    help = "Train each built-in pack's recommended run over several seeds: no diagnostic may fire."
+    help = ("Train each built-in pack's recommended run over several seeds: no diagnostic may "
+            "fire; then runs that must trigger one.")
 
     def add_arguments(self, parser):
         parser.add_argument("--seeds", type=int, default=3, help="Seeds per pack (default 3).")
@@ -36,17 +39,19 @@ class Command(BaseCommand):
 
     def handle(self, *args, seeds=3, packs=None, **options):
         began = time.monotonic()
-        false_alarms, memorising, missed, runs = 0, 0, 0, 0
+        false_alarms, memorising, missed, runs, must_fire = 0, 0, 0, 0, 0
         for spec in BUILTIN_PACKS.values():
             if packs and spec.slug not in packs:
                 continue
             documents = document_lines(spec.text())
             for seed in range(seeds):
                 config = {**spec.recommended_config, "seed": seed}
-                data, samples, copied = train_and_diagnose(documents, config)
+                data, samples, copied = train_and_diagnose(
+                    documents, config, pack_probe=(spec.probe_line, spec.probe_focus)
+                )
                 found = [f.code for f in diagnose(data)]
                 runs += 1
-                false_alarms += bool(set(found) - {"memorising"})
+                false_alarms += bool(found)
                 memorising += "memorising" in found
                 vals = [v for v in data.val_losses if v is not None]
                 copies = [s for s, c in zip(samples, copied, strict=True) if c]
@@ -66,13 +71,13 @@ class Command(BaseCommand):
                 document_lines(spec.text()), {**spec.recommended_config, **changes}
             )
             found = [f.code for f in diagnose(data)]
-            runs += 1
+            must_fire += 1
             missed += code not in found
             self.stdout.write(f"{slug:<13} {changes}  must find {code}: found {found or 'nothing'}")
         seconds = time.monotonic() - began
         self.stdout.write(
-            f"false_alarms={false_alarms} memorising={memorising} missed={missed} runs={runs} "
-            f"seconds={seconds:.0f}"
+            f"runs={runs} false_alarms={false_alarms} memorising={memorising} "
+            f"must_fire={must_fire} missed={missed} seconds={seconds:.0f}"
         )
         if false_alarms or missed:
             raise CommandError("a diagnostic raised a false alarm or missed its case")
