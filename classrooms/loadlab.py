@@ -139,8 +139,9 @@ class Lab:
 
 class LiveSocket(threading.Thread):
     """A websocket held open as a browser holds it: a bare-bones RFC 6455 client
-    (handshake, then read frames) that keeps every text push with the time it arrived.
-    `handshake` is the HTTP status line's code (101 when the socket opened)."""
+    (handshake, then read frames, answering the server's pings as a browser does) that
+    keeps every text push with the time it arrived. `handshake` is the HTTP status line's
+    code (101 when the socket opened)."""
 
     def __init__(self, host, port, path, cookie):
         super().__init__(daemon=True)
@@ -150,6 +151,7 @@ class LiveSocket(threading.Thread):
         self.opened = threading.Event()
         self.sock = None
         self.closing = False
+        self.sending = threading.Lock()
 
     def run(self):
         try:
@@ -185,6 +187,11 @@ class LiveSocket(threading.Thread):
                 payload = reader.read(length)
                 if opcode == 8:  # closed by the server
                     return
+                if opcode == 9:  # daphne's keep-alive: a socket that does not answer is
+                    self.send_frame(0xA, payload)  # dropped after ping interval + timeout
+                    continue
+                if opcode == 0xA:
+                    continue
                 self.bytes += length
                 message += payload
                 if fin and opcode in (0, 1):
@@ -195,6 +202,18 @@ class LiveSocket(threading.Thread):
                 self.error = exc
         finally:
             self.opened.set()
+
+    def send_frame(self, opcode, payload):
+        """One masked frame from this client (RFC 6455: a client masks what it sends)."""
+        mask = os.urandom(4)
+        head = bytes([0x80 | opcode])
+        if len(payload) < 126:
+            head += bytes([0x80 | len(payload)])
+        else:
+            head += bytes([0x80 | 126]) + struct.pack(">H", len(payload))
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        with self.sending:
+            self.sock.sendall(head + mask + masked)
 
     def saw(self, text):
         return any(text in push for _, push in self.pushes)
