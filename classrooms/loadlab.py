@@ -7,9 +7,11 @@ Used by `manage.py load_classroom`, `manage.py load_site` and tests/reliability.
 
 import base64
 import http.client
+import json
 import os
 import signal
 import socket
+import statistics
 import struct
 import subprocess
 import sys
@@ -19,6 +21,7 @@ import time
 from django.conf import settings
 from django.core.management.base import CommandError
 from django.test import Client
+from django.urls import reverse
 
 from runs.workers import celery_worker_command
 
@@ -34,6 +37,46 @@ def percentile(values, fraction):
         return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def panel_cpu(classroom, instructor, times=10):
+    """What one load of the instructor's panel costs this process, whatever else the machine
+    runs: {"cold_cpu_ms": the first load (nothing kept yet, as a freshly started server),
+    "cpu_ms": the median of `times` more (time.thread_time: this thread's CPU only, the
+    database's work not included), "wall_ms": their median wall time}."""
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(instructor)
+    path = reverse("classrooms:detail", args=[classroom.pk])
+
+    def once():
+        cpu, wall = time.thread_time(), time.perf_counter()
+        status = client.get(path).status_code
+        if status != 200:
+            raise CommandError(f"the panel answered {status}")
+        return 1000 * (time.thread_time() - cpu), 1000 * (time.perf_counter() - wall)
+
+    cold, _ = once()
+    loads = [once() for _ in range(times)]
+    return {
+        "cold_cpu_ms": cold,
+        "cpu_ms": statistics.median(cpu for cpu, _ in loads),
+        "wall_ms": statistics.median(wall for _, wall in loads),
+    }
+
+
+def audience_figures(log_text, run_id):
+    """The "audience ended" figures (runs/fanout.py) the server logged for run `run_id`:
+    wake-ups received, pushes, renders, CPU ms per render, ms handing a push to every
+    socket. None when it logged none."""
+    for line in reversed(log_text.splitlines()):
+        if '"audience ended"' in line:
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if record.get("run_id") == run_id:
+                return record
+    return None
 
 
 def session_cookie(user):

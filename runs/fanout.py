@@ -25,11 +25,14 @@ log = logging.getLogger(__name__)
 
 
 def render_for(run_id, sinces):
-    """(run.last_seq, {since: HTML}) of run `run_id`, read once, rendered once per since."""
+    """(run.last_seq, {since: HTML}, CPU seconds this thread spent) of run `run_id`, read
+    once, rendered once per since."""
     from runs.page import render_live
 
+    cpu = time.thread_time()
     run = Run.objects.select_related("pack", "upload", "owner").get(pk=run_id)
-    return run.last_seq, {since: render_live(run, since=since) for since in sinces}
+    rendered = {since: render_live(run, since=since) for since in sinces}
+    return run.last_seq, rendered, time.thread_time() - cpu
 
 
 class Audience:
@@ -48,6 +51,9 @@ class Audience:
         self.pusher = None
         self.renders = 0  # for tests and the benchmark: renders per wake-up, not per socket
         self.wakes = 0  # wake-ups this process received for the run (one each, not per socket)
+        self.pushes = 0
+        self.render_cpu = 0.0  # CPU seconds of the renders (time.thread_time: whatever the
+        self.send_seconds = 0.0  # machine runs besides) and wall seconds handing out pushes
         self.listening = asyncio.ensure_future(self.listen())
         self.subscribed = asyncio.get_running_loop().create_future()
 
@@ -75,6 +81,19 @@ class Audience:
             if self.pusher:
                 self.pusher.cancel()
             self.listening.cancel()
+            if self.pushes:
+                log.info("audience ended", extra=self.figures())
+
+    def figures(self):
+        """What this audience cost (manage.py load_site reads it from the server's log)."""
+        return {
+            "run_id": self.run_id,
+            "wakes": self.wakes,
+            "pushes": self.pushes,
+            "renders": self.renders,
+            "render_cpu_ms": round(1000 * self.render_cpu / max(1, self.renders), 2),
+            "send_ms": round(1000 * self.send_seconds / max(1, self.pushes), 2),
+        }
 
     async def listen(self):
         """Join the run's group with one channel of our own; act on what arrives."""
@@ -136,14 +155,18 @@ class Audience:
         # not on the thread every sync view of this server shares: a slow page elsewhere
         # (an instructor's panel) must not hold back a whole class's pushes
         render = off_the_server_thread(render_for)
-        last_seq, rendered = await render(self.run_id, sinces)
+        last_seq, rendered, cpu = await render(self.run_id, sinces)
         self.renders += len(rendered)
+        self.render_cpu += cpu
+        self.pushes += 1
+        started = time.perf_counter()
         sends = []
         for viewer in viewers:
             if viewer in self.viewers:
                 html, viewer.since = rendered[viewer.since], last_seq
                 sends.append(viewer.send(text_data=html))
         results = await asyncio.gather(*sends, return_exceptions=True)
+        self.send_seconds += time.perf_counter() - started
         for result in results:
             if isinstance(result, Exception):
                 log.info("push not delivered: %r", result, extra={"run_id": self.run_id})
