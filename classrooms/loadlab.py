@@ -191,6 +191,7 @@ class LiveSocket(threading.Thread):
         self.host, self.port, self.path, self.cookie = host, port, path, cookie
         self.pushes = []  # [(time.time() on arrival, text)]
         self.bytes, self.error, self.handshake = 0, None, None
+        self.opened_at = None  # time.time() when the server answered the handshake
         self.opened = threading.Event()
         self.sock = None
         self.closing = False
@@ -211,6 +212,7 @@ class LiveSocket(threading.Thread):
             reader = self.sock.makefile("rb")
             status = reader.readline()
             self.handshake = int(status.split()[1]) if len(status.split()) > 1 else None
+            self.opened_at = time.time()
             self.opened.set()
             if self.handshake != 101:
                 raise ConnectionError(f"no websocket: {status!r}")

@@ -249,6 +249,7 @@ class Command(BaseCommand):
         time.sleep(1)  # the last pushes
         for viewer in viewers:
             viewer.close()
+        time.sleep(2)  # the server sees them go; the run's audience logs what it cost
 
         return {
             **self.run_figures(everyone, lone_run),
@@ -292,7 +293,9 @@ class Command(BaseCommand):
         }
 
     def fanout_figures(self, watched, viewers):
-        """Latency from each step's storing to each viewer's push that shows it."""
+        """Latency from each step's storing to each viewer's push that shows it (steps
+        stored before the viewer connected came with its first, whole-state push: not a
+        fan-out of that step)."""
         watched.refresh_from_db()
         stored = dict(
             RunEvent.objects.filter(run=watched, kind=Kind.STEP).values_list("step", "created_at")
@@ -302,8 +305,11 @@ class Command(BaseCommand):
             for arrived, text in viewer.pushes:
                 match = CURRENT_STEP.search(text)
                 step = int(match.group(1)) if match else 0
-                if step in stored and 'data-status="queued"' not in text:
-                    latencies.append(1000 * (arrived - stored[step].timestamp()))
+                if step not in stored or 'data-status="queued"' in text:
+                    continue
+                stored_at = stored[step].timestamp()
+                if viewer.opened_at and stored_at >= viewer.opened_at:  # not before it watched
+                    latencies.append(1000 * (arrived - stored_at))
             if viewer.saw('data-status="completed"'):
                 saw_end += 1
         took = (
