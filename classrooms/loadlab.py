@@ -65,11 +65,11 @@ def panel_cpu(classroom, instructor, times=10):
 
 
 def audience_figures(log_text, run_id):
-    """The "audience ended" figures (runs/fanout.py) the server logged for run `run_id`:
+    """The audience figures (runs/fanout.py) the server logged for run `run_id` when it ended:
     wake-ups received, pushes, renders, CPU ms per render, ms handing a push to every
     socket. None when it logged none."""
     for line in reversed(log_text.splitlines()):
-        if '"audience ended"' in line:
+        if '"audience saw the run end"' in line:
             try:
                 record = json.loads(line)
             except ValueError:

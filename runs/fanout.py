@@ -25,14 +25,14 @@ log = logging.getLogger(__name__)
 
 
 def render_for(run_id, sinces):
-    """(run.last_seq, {since: HTML}, CPU seconds this thread spent) of run `run_id`, read
-    once, rendered once per since."""
+    """(run.last_seq, {since: HTML}, CPU seconds this thread spent, whether the run has
+    ended) of run `run_id`, read once, rendered once per since."""
     from runs.page import render_live
 
     cpu = time.thread_time()
     run = Run.objects.select_related("pack", "upload", "owner").get(pk=run_id)
     rendered = {since: render_live(run, since=since) for since in sinces}
-    return run.last_seq, rendered, time.thread_time() - cpu
+    return run.last_seq, rendered, time.thread_time() - cpu, run.is_finished
 
 
 class Audience:
@@ -52,6 +52,7 @@ class Audience:
         self.renders = 0  # for tests and the benchmark: renders per wake-up, not per socket
         self.wakes = 0  # wake-ups this process received for the run (one each, not per socket)
         self.pushes = 0
+        self.ended = False
         self.render_cpu = 0.0  # CPU seconds of the renders (time.thread_time: whatever the
         self.send_seconds = 0.0  # machine runs besides) and wall seconds handing out pushes
         self.listening = asyncio.ensure_future(self.listen())
@@ -81,11 +82,10 @@ class Audience:
             if self.pusher:
                 self.pusher.cancel()
             self.listening.cancel()
-            if self.pushes:
-                log.info("audience ended", extra=self.figures())
 
     def figures(self):
-        """What this audience cost (manage.py load_site reads it from the server's log)."""
+        """What this audience cost so far (manage.py load_site reads it from the server's
+        log, where it is written when the run has ended)."""
         return {
             "run_id": self.run_id,
             "wakes": self.wakes,
@@ -155,7 +155,7 @@ class Audience:
         # not on the thread every sync view of this server shares: a slow page elsewhere
         # (an instructor's panel) must not hold back a whole class's pushes
         render = off_the_server_thread(render_for)
-        last_seq, rendered, cpu = await render(self.run_id, sinces)
+        last_seq, rendered, cpu, ended = await render(self.run_id, sinces)
         self.renders += len(rendered)
         self.render_cpu += cpu
         self.pushes += 1
@@ -167,6 +167,9 @@ class Audience:
                 sends.append(viewer.send(text_data=html))
         results = await asyncio.gather(*sends, return_exceptions=True)
         self.send_seconds += time.perf_counter() - started
+        if ended and not self.ended:  # what watching the run cost this server, once
+            self.ended = True
+            log.info("audience saw the run end", extra=self.figures())
         for result in results:
             if isinstance(result, Exception):
                 log.info("push not delivered: %r", result, extra={"run_id": self.run_id})

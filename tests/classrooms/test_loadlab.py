@@ -57,7 +57,7 @@ def test_a_ping_is_answered_with_a_pong_and_not_kept():
 
 def test_the_audience_figures_of_the_watched_run_are_read_from_the_server_log():
     record = logging.makeLogRecord({"name": "runs.fanout", "levelno": logging.INFO,
-                                    "levelname": "INFO", "msg": "audience ended"})
+                                    "levelname": "INFO", "msg": "audience saw the run end"})
     lines = []
     for run_id, renders in ((7, 3), (8, 12)):
         for key, value in {"run_id": run_id, "wakes": 9, "pushes": 9, "renders": renders,
