@@ -17,6 +17,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -192,18 +193,36 @@ def page(new_page):
     return new_page()
 
 
-def screenshot(page, name):
-    """Save a full-page screenshot under test-output/screenshots/ (pass-specific)."""
+def screenshot_folder():
+    """Where this pass's screenshots go: test-output/screenshots/{embedded,prod}/."""
     folder = OUTPUT / "screenshots" / ("prod" if PROD_PASS else "embedded")
     folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def screenshot(page, name):
+    """Save a full-page screenshot under test-output/screenshots/ (pass-specific).
+
+    A screenshot is for people to look at, not a check: when Chromium cannot give a frame in
+    time (a page redrawing without pause on a loaded CI machine), the test goes on and the miss
+    is listed in screenshots/missing.txt.
+    """
+    folder = screenshot_folder()
     path = folder / f"{name}.png"
     try:
-        page.screenshot(path=str(path), full_page=True, timeout=30_000)
+        page.screenshot(path=str(path), full_page=True, timeout=20_000)
+        return path
     except PlaywrightTimeoutError:
-        # a page that redraws without pause (a live projector) may never hold still for a
-        # full-page capture: keep what the screen shows instead
-        page.screenshot(path=str(path), animations="disabled", timeout=30_000)
-    return path
+        pass
+    try:
+        # a page that never holds still for a full-page capture: keep what the screen shows
+        page.screenshot(path=str(path), animations="disabled", timeout=20_000)
+        return path
+    except PlaywrightTimeoutError as error:
+        with (folder / "missing.txt").open("a") as missing:
+            missing.write(f"{name}: {str(error).splitlines()[0]}\n")
+        warnings.warn(f"no screenshot {name}: Chromium gave no frame in time", stacklevel=2)
+        return None
 
 
 def sign_up(page, username, password="a-long-pass-phrase-42"):
@@ -216,4 +235,4 @@ def sign_up(page, username, password="a-long-pass-phrase-42"):
     page.locator(".who", has_text=username).wait_for()
 
 
-__all__ = ["IN_CI", "screenshot", "sign_up"]
+__all__ = ["IN_CI", "screenshot", "screenshot_folder", "sign_up"]

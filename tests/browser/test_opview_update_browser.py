@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import screenshot, sign_up
+from tests.browser.conftest import screenshot, screenshot_folder, sign_up
 from tests.browser.test_opview_browser import train_and_inspect
 
 pytestmark = [pytest.mark.browser]
@@ -208,7 +208,7 @@ def test_update_chain_rule_and_a_readable_graph_at_three_widths(new_page, lab_se
     assert b["aside"]["bottom"] <= b["graph"]["top"] + 1
     assert b["side"]["right"] <= 390 + 1
     assert page.locator("#op-words").inner_text()
-    folder = screenshot(page, "opview-390").parent
-    page.screenshot(path=str(folder / "opview-390-screen.png"))  # what the phone shows
+    screenshot(page, "opview-390")
+    page.screenshot(path=str(screenshot_folder() / "opview-390-screen.png"))  # the phone's view
     bar = page.locator("#op-controls").bounding_box()
     assert bar["x"] >= 0 and bar["x"] + bar["width"] <= 390 + 1

@@ -294,12 +294,21 @@ def finish_and_compare(run_id):
     from runs.models import Kind, Run
     from runs.training import train_run
 
+    def trained(run, worker_name):
+        # a live worker (the production pass has one) may claim the run first: then wait
+        # for it to finish there, never compare with a half-trained run
+        if not train_run(run.pk, worker_name):
+            deadline = time.monotonic() + 120
+            while not Run.objects.get(pk=run.pk).is_finished:
+                assert time.monotonic() < deadline, f"run {run.pk} did not finish"
+                time.sleep(0.2)
+
     run = Run.objects.get(pk=int(run_id))
     if run.status == Run.Status.QUEUED:
-        train_run(run.pk, "survivor")
+        trained(run, "survivor")
     run.refresh_from_db()
     twin = Run.objects.start(run.owner, resolve_source(run.source_ref, run.owner), run.config)
-    train_run(twin.pk, "reference")
+    trained(twin, "reference")
     steps, losses = losses_of(run)
     twin_steps, twin_losses = losses_of(Run.objects.get(pk=twin.pk))
     return {
@@ -309,6 +318,12 @@ def finish_and_compare(run_id):
         "steps_in_order": steps == list(range(1, run.num_steps + 1)),
         "same_losses": losses == twin_losses and steps == twin_steps,
         "final_loss_same": run.final_loss == Run.objects.get(pk=twin.pk).final_loss,
+        # where the two part, if they do: the step and both losses
+        "first_difference": next(
+            ((step, a, b) for step, a, b in zip(steps, losses, twin_losses, strict=False)
+             if a != b),
+            None,
+        ),
     }
 
 

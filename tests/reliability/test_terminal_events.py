@@ -224,7 +224,7 @@ def test_killed_celery_worker_run_resumes_bit_for_bit(celery_worker):
     assert outcome["terminal_events"] == 1
     assert len(outcome["resumed"]) == 1 and 0 < outcome["resumed"][0]["step"] < 2000
     assert outcome["steps_in_order"]
-    assert outcome["same_losses"] and outcome["final_loss_same"]
+    assert outcome["same_losses"] and outcome["final_loss_same"], (outcome, run.worker)
 
 
 @pytest.mark.skipif(not PROD_PASS, reason="needs Redis and PostgreSQL (production pass)")

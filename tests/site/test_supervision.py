@@ -1,6 +1,7 @@
 """deploy/supervisord.conf (what `make run-prod` runs): a worker process killed with
 SIGKILL is started again, and the new one trains the runs that were waiting."""
 
+import contextlib
 import os
 import re
 import signal
@@ -63,6 +64,7 @@ def test_a_killed_worker_is_started_again_and_trains(tmp_path):
         stdout=open(tmp_path / "out.log", "w"),  # noqa: SIM115 (a test's log)
         stderr=subprocess.STDOUT,
     )
+    first = None
     try:
         [first] = wait_for(worker_pids, 60, "the supervised worker to beat")
         os.kill(first, signal.SIGKILL)
@@ -75,4 +77,9 @@ def test_a_killed_worker_is_started_again_and_trains(tmp_path):
     finally:
         supervisor.send_signal(signal.SIGTERM)
         supervisor.wait(timeout=60)
+        if first:
+            # the killed worker's pool child outlives it (orphaned, still connected to the
+            # broker and the database): end what is left of its process group
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(first, signal.SIGKILL)
     assert "exited: worker (terminated by SIGKILL" in (tmp_path / "out.log").read_text()
