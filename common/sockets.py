@@ -17,6 +17,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
@@ -40,11 +41,16 @@ async def when_database_is_back(exc):
     await asyncio.sleep(DATABASE_RETRY_SECONDS)
 
 
+# The few threads the sockets read the database in: each keeps its connection (a bounded
+# number, however many sockets: the database's connections are shared by every process).
+SOCKET_THREADS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lab-sockets")
+
+
 def off_the_server_thread(function):
-    """database_sync_to_async, in a pool thread rather than the one thread every sync view
-    of this server shares: a class's sockets checking access, or a panel rendering, must
-    not queue up the page loads (nor wait for a slow page)."""
-    return database_sync_to_async(function, thread_sensitive=False)
+    """database_sync_to_async, in one of SOCKET_THREADS rather than the one thread every
+    sync view of this server shares: a class's sockets checking access, or a push being
+    rendered, must not queue up the page loads (nor wait for a slow page)."""
+    return database_sync_to_async(function, thread_sensitive=False, executor=SOCKET_THREADS)
 
 
 CLOSE_TOO_MANY = 4429  # the user already has LAB_MAX_SOCKETS_PER_USER sockets open
