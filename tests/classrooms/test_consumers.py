@@ -236,7 +236,8 @@ def test_the_spotlight_is_rendered_once_for_all_its_sockets(
         for socket in sockets:  # (timeouts for a busy machine)
             assert (await socket.connect(timeout=5))[0]
         for socket in sockets:
-            assert f'data-run="{first_run.pk}"' in await receive_until(socket, "spotlight-stage", 10)
+            stage = await receive_until(socket, "spotlight-stage", 10)
+            assert f'data-run="{first_run.pk}"' in stage
         on_connect = SharedStage.renders - stage_renders
         audience = Audience.audiences[first_run.pk]
         assert len(audience.viewers) == len(sockets)
@@ -254,7 +255,8 @@ def test_the_spotlight_is_rendered_once_for_all_its_sockets(
             classroom_group(classroom.pk), {"type": "classroom.changed", "change": "spotlight"}
         )
         for socket in sockets:
-            assert f'data-run="{second_run.pk}"' in await receive_until(socket, "spotlight-stage", 10)
+            stage = await receive_until(socket, "spotlight-stage", 10)
+            assert f'data-run="{second_run.pk}"' in stage
         on_switch = SharedStage.renders - stage_renders
         left_behind = first_run.pk in Audience.audiences
         for socket in sockets:
