@@ -6,23 +6,25 @@
 /ws/classrooms/<id>/spotlight/  the projector page (the instructor and the class's
                                 students): the spotlighted run's live partials; a new
                                 choice on the panel swaps the whole stage on every page.
+                                The stage is rendered once for all the sockets showing it,
+                                the run's pushes once for all its viewers (runs/fanout.py).
 
-The trainer wakes only `run.<id>`; these sockets join the groups of the class's active
-runs themselves, and learn of new runs from `classroom.<id>` hints (classrooms/signals.py)
-and a periodic refresh, so runs/ needs no change for them.
+The trainer wakes only `run.<id>`; the panel joins the groups of the class's active runs
+itself (the spotlight follows its run through the run's audience), and both learn of new
+runs from `classroom.<id>` hints (classrooms/signals.py) and a periodic refresh, so runs/
+needs no change for them.
 """
 
 import asyncio
 import re
 import time
 
-from channels.db import database_sync_to_async
 from django.template.loader import render_to_string
 
 from classrooms import funnel, panel, spotlight
 from classrooms.live import classroom_group
 from classrooms.models import Classroom
-from common.sockets import CoalescingConsumer
+from common.sockets import CoalescingConsumer, off_the_server_thread
 from runs.fanout import Audience
 from runs.live import note_server_loop
 from runs.models import Run, run_group
@@ -115,7 +117,7 @@ class ClassroomPanelConsumer(ClassroomSocket):
     async def refresh_runs(self):
         """Join the groups of the class's active runs; leave finished ones (after the push
         that shows them finished). True when the set changed."""
-        active = await database_sync_to_async(self.active_run_ids)()
+        active = await off_the_server_thread(self.active_run_ids)()
         wanted = {run_group(run_id) for run_id in active} | {classroom_group(self.classroom_id)}
         changed = wanted != self.groups_joined
         for group in wanted - self.groups_joined:
@@ -170,7 +172,7 @@ class SpotlightConsumer(ClassroomSocket):
     async def refresh_runs(self):
         """Note which run the stage shows to this viewer. True when it changed (the
         spotlight moved, or the viewer's right to see it did)."""
-        shown = await database_sync_to_async(self.visible_spotlight)()
+        shown = await off_the_server_thread(self.visible_spotlight)()
         if shown == self.shown:
             return False
         self.shown = shown
