@@ -113,7 +113,8 @@ def test_a_wake_up_reaches_the_process_once_not_once_per_socket(client, student,
 
     figures, received = run_async(scenario)
     assert figures["wakes"] == 5
-    # what the benchmark reads from the log: every push rendered once, at some CPU cost
-    assert figures["renders"] <= figures["pushes"] + 1 and figures["render_cpu_ms"] > 0
+    # what the benchmark reads from the log: a push is rendered once for the viewers in
+    # step and once for those who just joined (the whole state), never once per socket
+    assert figures["renders"] <= 2 * figures["pushes"] and figures["render_cpu_ms"] > 0
     assert all('id="run-current-step">1<' in pushes[-1][1] for pushes in received)
     assert run.pk not in Audience.audiences
