@@ -1,3 +1,5 @@
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -9,13 +11,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.core import is_ratelimited
 
 import notices
-from classrooms import comparison, funnel, live, panel
+from classrooms import funnel, live, panel
 from classrooms import spotlight as spotlight_view
 from classrooms.access import classroom_for, require_instructor_role
 from classrooms.forms import ClassroomForm, ClassroomSettingsForm, JoinForm
 from classrooms.models import Classroom, Membership
 from common.roles import is_instructor
-from runs.models import Run
 from runs.permissions import can_cancel
 from runs.policy import CONFIG_LABELS, run_policy_for
 
@@ -271,43 +272,17 @@ def spotlight(request, classroom_id):
     return render(request, "classrooms/spotlight.html", context)
 
 
-def compare_error(request, message, status):
-    context = {"error": message, "classroom_id": panel_to_return_to(request)}
-    return render(request, "classrooms/compare.html", context, status=status)
-
-
 @login_required
 def compare(request):
-    """Two runs side by side, both visible to the viewer: `?run=<id>&run=<id>` (the panel's
-    roster checkboxes) or `?a=<id>&b=<id>`."""
-    if "run" in request.GET:
-        raw = request.GET.getlist("run")
-    else:
-        raw = [request.GET.get(name, "") for name in ("a", "b") if request.GET.get(name, "")]
-    if len(raw) != 2:
-        picked = f" (you picked {len(raw)})" if raw else ""
-        return compare_error(request, f"Pick exactly two runs to compare{picked}.", 400)
-    try:
-        ids = [int(value) for value in raw]
-    except ValueError:
-        return compare_error(request, "Pick two runs to compare (their run numbers).", 400)
-    if ids[0] == ids[1]:
-        return compare_error(request, f"Pick two different runs (both were run {ids[0]}).", 400)
-    visible = Run.objects.visible_to(request.user).select_related("owner", "pack")
-    runs = {run.pk: run for run in visible.filter(pk__in=ids)}
-    missing = [run_id for run_id in ids if run_id not in runs]
-    if missing:
-        names = " and ".join(f"run {run_id}" for run_id in missing)
-        return compare_error(request, f"There is no {names} that you may see.", 404)
-    context = comparison.context(
-        runs[ids[0]],
-        runs[ids[1]],
-        step=query_int(request, "step"),
-        layer=query_int(request, "layer"),
-        head=query_int(request, "head"),
-    )
-    context["classroom_id"] = panel_to_return_to(request)
-    return render(request, "classrooms/compare.html", context)
+    """The old address of the comparison: `?a=<id>&b=<id>` or `?run=<id>&run=<id>` goes to
+    runs' compare page (any 2 to 6 runs the viewer may see), with the panel to return to."""
+    ids = request.GET.getlist("run") or [
+        request.GET[name] for name in ("a", "b") if request.GET.get(name)
+    ]
+    query = [("run", value) for value in ids]
+    if classroom_id := panel_to_return_to(request):
+        query.append(("classroom", classroom_id))
+    return redirect(f"{reverse('runs:compare')}?{urlencode(query)}")
 
 
 def panel_to_return_to(request):

@@ -19,7 +19,7 @@ TRAJECTORY = ("n_embd", "n_head", "n_layer", "block_size", "num_steps", "learnin
 class Trainer:
     def __init__(self, docs, *, n_embd, n_head, n_layer, block_size, num_steps, learning_rate,
                  seed=0, top_k=5, sample_interval=100, sample_count=5, temperature=0.5,
-                 capture=True, dtype="float32", held_out=()):
+                 capture=True, dtype="float32", held_out=(), history=()):
         validate_train_config(num_steps=num_steps, learning_rate=learning_rate, seed=seed,
                               top_k=top_k, sample_interval=sample_interval,
                               sample_count=sample_count, temperature=temperature)
@@ -35,9 +35,10 @@ class Trainer:
             "n_embd": n_embd, "n_head": n_head, "n_layer": n_layer, "block_size": block_size,
             "num_steps": num_steps, "learning_rate": learning_rate, "seed": seed, "top_k": top_k,
             "sample_interval": sample_interval, "sample_count": sample_count,
-            "temperature": temperature, "dtype": dtype,
+            "temperature": temperature, "dtype": dtype, "history": [list(h) for h in history],
         }
         self.num_steps, self.learning_rate, self.seed = num_steps, learning_rate, seed
+        self.history = [tuple(h) for h in history]  # a fork's earlier schedules: see lr()
         self.top_k, self.capture = min(top_k, self.vocab.size), capture
         self.sample_interval, self.sample_count = sample_interval, sample_count
         self.temperature = temperature
@@ -69,8 +70,11 @@ class Trainer:
         return tape, grad, self.optimizer.step(self.model.flat, grad, lr)
 
     def lr(self):
-        """The next step's learning rate: decays linearly from learning_rate towards 0."""
-        return self.learning_rate * (1 - self.step_count / self.num_steps)
+        """The next step's learning rate: decays linearly from learning_rate towards 0 (a fork's
+        steps before its fork as its parent's did: history = [(until, learning_rate, steps)])."""
+        rate, steps = next(((r, n) for until, r, n in self.history if self.step_count < until),
+                           (self.learning_rate, self.num_steps))
+        return rate * (1 - self.step_count / steps)
 
     def step(self):
         """Train on the next document; returns its StepRecord."""

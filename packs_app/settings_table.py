@@ -4,20 +4,10 @@ and its value."""
 
 from django.utils.html import format_html, format_html_join
 
-# name -> (the setting in words, what it does, for someone who has never seen a transformer)
-SETTING_WORDS = {
-    "n_embd": ("Embedding size", "how many numbers describe each character inside the model"),
-    "n_head": ("Attention heads", "how many separate ways each layer can look back at the text"),
-    "n_layer": ("Layers", "how many attention + MLP blocks the model stacks"),
-    "block_size": ("Context length", "how many characters the model sees at once"),
-    "num_steps": ("Training steps", "how many updates the model gets (one document each)"),
-    "learning_rate": ("Learning rate", "how big each update is; too big and the loss explodes"),
-    "seed": ("Random seed", "the same seed, text and settings give the same run"),
-    "temperature": ("Sampling temperature", "lower: safer, repetitive samples; higher: wilder"),
-    "top_k": ("Top-k shown", "how many guesses are listed for each position"),
-    "sample_count": ("Samples per batch", "how many texts the model writes each time"),
-    "sample_interval": ("Sample every … steps", "how often the model writes samples"),
-}
+from packs_app.setting_words import SETTINGS
+
+# name -> (the setting in words, what it does), from the one place they are written
+SETTING_WORDS = {name: (words.title, words.means) for name, words in SETTINGS.items()}
 
 
 def settings_table(config, *, locked=()):

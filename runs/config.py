@@ -11,6 +11,17 @@ TRAIN_FIELDS = (
     "top_k",
 )
 CONFIG_FIELDS = MODEL_FIELDS + TRAIN_FIELDS
+# what a fork may change of its parent's settings (runs/fork.py); the rest is its parent's
+FORK_FIELDS = ("num_steps", "learning_rate", "temperature", "sample_count", "sample_interval")
+
+
+def engine_settings(config):
+    """The Trainer keyword arguments of a run config (a fork's "history" included: the
+    learning-rate schedules its steps before the fork took, see engine.trainer.fork_history)."""
+    settings = {name: config[name] for name in CONFIG_FIELDS if name in config}
+    if config.get("history"):
+        settings["history"] = config["history"]
+    return settings
 
 
 def sample_batches(num_steps, sample_interval):

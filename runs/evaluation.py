@@ -148,7 +148,7 @@ def train_and_diagnose(documents, config, probe_text=""):
     checking the diagnostics against real training (manage.py check_diagnostics)."""
     from runs.diagnostics import RunData
 
-    settings = {name: config[name] for name in config if name != "probe_text"}
+    settings = {name: config[name] for name in config if name not in ("probe_text", "history")}
     evaluator = Evaluator(documents, {**settings, "capture": False, "sample_count": 0},
                           probe_text)
     trainer = evaluator.trainer
@@ -188,7 +188,6 @@ def trainer_for(documents, config):
     """The engine Trainer a run with `config` trains: on `documents` minus its held-out
     lines. Whatever replays a run (the op view's update, a resume) must start here, or its
     steps would differ from the stored ones."""
-    from runs.config import CONFIG_FIELDS
+    from runs.config import engine_settings
 
-    settings = {name: config[name] for name in CONFIG_FIELDS if name in config}
-    return Evaluator(documents, {**settings, "capture": False}).trainer
+    return Evaluator(documents, {**engine_settings(config), "capture": False}).trainer

@@ -14,6 +14,7 @@ from django.conf import settings
 
 from engine import LIMITS, GPTConfig, Vocab, check_limit, validate_train_config
 from packs_app.models import Upload
+from packs_app.setting_words import SETTINGS
 from packs_app.sources import SourceError, resolve_source
 from runs.config import (
     CONFIG_FIELDS,
@@ -26,19 +27,7 @@ from runs.diagnostics import lines_cut_count
 from runs.evaluation import probe_error
 from runs.policy import run_policy_for
 
-LABELS = {
-    "n_embd": "Embedding size (n_embd)",
-    "n_head": "Attention heads (n_head)",
-    "n_layer": "Layers (n_layer)",
-    "block_size": "Block size (context length)",
-    "num_steps": "Training steps",
-    "learning_rate": "Learning rate",
-    "temperature": "Sampling temperature",
-    "seed": "Random seed",
-    "sample_count": "Samples per batch",
-    "sample_interval": "Sample every … steps",
-    "top_k": "Top-k shown per position",
-}
+LABELS = {name: words.label for name, words in SETTINGS.items()}  # packs_app.setting_words
 FLOAT_FIELDS = {"learning_rate", "temperature"}
 
 
@@ -131,6 +120,14 @@ def block_warning(doc_lengths, block_size):
         return ""
     return (f"Block size {block_size} cuts {cut:,} of {count:,} lines: the model never sees "
             f"their ends. The longest line needs {max(doc_lengths) + 1}.")
+
+
+def same_number(typed, value):
+    """Does the text `typed` (what a field holds) say the number `value`?"""
+    try:
+        return float(typed) == float(value)
+    except ValueError:
+        return False
 
 
 class NewRunForm(forms.Form):
@@ -247,6 +244,28 @@ class NewRunForm(forms.Form):
             return {}, None
         initial = policy.initial_config(source.recommended_config)
         return {"pack": source.ref, **initial}, source
+
+    @classmethod
+    def after_pack_change(cls, user, query, initial, classroom=None):
+        """The form's values once the student picks another text (`initial`: the new
+        text's) while the form holds `query` (its values, and changed_from: the text they
+        were set for). A setting the new text recommends differently from the old one is
+        the new text's (it "dictates" it: a block size that fits its lines, its steps);
+        every other setting keeps what the form holds, edits included. Returns (values,
+        [(label, the form's value, the new value)] of what the text changed)."""
+        old, _ = cls.initial_for(user, query.get("changed_from", ""), classroom)
+        values, changed = dict(initial), []
+        for name in CONFIG_FIELDS:
+            typed = query.get(name)
+            if name not in initial or typed in (None, ""):
+                continue
+            if initial[name] == old.get(name):
+                values[name] = typed  # not the text's to say: the student's value stays
+            elif not same_number(typed, initial[name]):
+                changed.append((LABELS[name].split(" (")[0], typed, initial[name]))
+        if "probe_text" in query:
+            values["probe_text"] = query["probe_text"]
+        return values, changed
 
     @staticmethod
     def prefill(initial, query, policy):

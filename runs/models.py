@@ -65,11 +65,12 @@ class RunQuerySet(models.QuerySet):
         showcase run never does)."""
         return self.filter(status__in=(Run.Status.QUEUED, Run.Status.RUNNING), showcase=False)
 
-    def start(self, owner, source, config, *, classroom=None, max_active=None):
+    def start(self, owner, source, config, *, classroom=None, max_active=None, **fields):
         """Create a queued run with its run.queued event and dispatch it once committed.
         Raises ActiveRunLimit (nothing stored) when `owner` already has `max_active`
         (default LAB_MAX_ACTIVE_RUNS) runs queued or running; the owner's user row is
-        locked meanwhile, so two requests at once cannot both pass the count."""
+        locked meanwhile, so two requests at once cannot both pass the count. `fields`: more
+        Run fields (a fork's parent and fork_step)."""
         from django.contrib.auth import get_user_model
 
         from runs.dispatch import enqueue
@@ -87,6 +88,7 @@ class RunQuerySet(models.QuerySet):
                 classroom=classroom,
                 config=config,
                 num_steps=config["num_steps"],
+                **fields,
             )
             run.append_events([(Kind.QUEUED, 0, {"config": config})])
             transaction.on_commit(lambda: enqueue(run))
@@ -167,6 +169,21 @@ class Run(models.Model):
         default=False,
         help_text="A pack's showcase run (runs/showcase.py): anyone may explore it, nobody may "
         "change it.",
+    )
+
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="forks",
+        help_text="The run this one was forked from (runs/fork.py).",
+    )
+    fork_step = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="A fork is its parent up to this step (its stored steps copied), then goes on "
+        "with its own settings.",
     )
 
     objects = RunQuerySet.as_manager()

@@ -22,6 +22,7 @@ from django_htmx.http import replace_url
 
 from engine.record import rounded
 from runs.evaluation import compact_attention
+from runs.fork import lineage
 from runs.models import TERMINAL_KINDS, Kind, RunEvent
 from runs.permissions import can_cancel, login_required_unless_showcase, viewable_run
 from runs.probe_view import (
@@ -63,6 +64,7 @@ def run_detail(request, run_id):
         **page_context(run),
         **snapshot_context(run, step=step, pos=pos, following=step is None, view=view),
         "can_cancel": can_cancel(request.user, run) and run.is_active,
+        "lineage": lineage(run, request.user),
     }
     return render(request, "runs/detail.html", context)
 
@@ -195,7 +197,8 @@ def page_context(run):
     return {
         "run": run,
         "socket_path": f"/ws/runs/{run.id}/",
-        "config_items": [(name, run.config[name]) for name in sorted(run.config)],
+        "config_items": [(name, run.config[name]) for name in sorted(run.config)
+                         if name != "history"],  # a fork's replay schedule: see its lineage
         **status_context(run),
         **series_context(run),
         **samples_context(run),

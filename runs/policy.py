@@ -13,20 +13,10 @@ from django.conf import settings
 
 from common.classroom_hooks import classrooms
 from packs_app.models import Pack
+from packs_app.setting_words import SETTINGS
 
-CONFIG_LABELS = {
-    "n_embd": "embedding size",
-    "n_head": "heads",
-    "n_layer": "layers",
-    "block_size": "block size",
-    "num_steps": "steps",
-    "learning_rate": "learning rate",
-    "seed": "seed",
-    "temperature": "temperature",
-    "top_k": "top-k",
-    "sample_count": "sample count",
-    "sample_interval": "sample interval",
-}
+# a setting inside a sentence ("The learning rate is fixed at 0.01."): packs_app.setting_words
+CONFIG_LABELS = {name: words.short for name, words in SETTINGS.items()}
 
 
 def site_max_active_runs():

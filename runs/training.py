@@ -19,7 +19,7 @@ import numpy as np
 from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
-from runs.config import CONFIG_FIELDS
+from runs.config import engine_settings
 from runs.evaluation import Evaluator, compact_attention, eval_schedule
 from runs.lenses.timeline import RoleScorer, role_schedule
 from runs.models import Kind, Run, RunCheckpoint
@@ -48,11 +48,6 @@ class RunEnded(Exception):
 
 def default_worker_name():
     return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def engine_settings(config):
-    """The Trainer keyword arguments of a run config."""
-    return {name: config[name] for name in CONFIG_FIELDS if name in config}
 
 
 def snapshot_schedule(num_steps, interval):
@@ -216,9 +211,14 @@ class TrainingSession:
         role_steps = set(role_schedule(trainer.num_steps, snapshot_steps))
         role_scorer = RoleScorer(trainer, source.documents)
         pattern = source.adherence_pattern or ""
-        if run.worker_losses and run.current_step:
+        if run.current_step:  # a lost worker's run, or a fork (its parent's steps are stored)
             self.resume(trainer, run.current_step)
         if not run.events.filter(kind=Kind.STARTED).exists():
+            if run.fork_step:  # its parent's up to the fork (copied), its own after
+                snapshot_steps = {s for s in snapshot_steps if s > run.fork_step}
+                snapshot_steps.update(run.snapshot_steps())
+                eval_steps = {s for s in eval_steps if s > run.fork_step}
+                eval_steps.update(run.eval_steps())
             started = {
                 "worker": self.worker_name,
                 "vocab_size": trainer.vocab.size,

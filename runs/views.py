@@ -10,17 +10,21 @@ from django.db.models import Avg, F
 from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from common.classroom_hooks import classrooms
 from engine import LIMITS
+from packs_app.setting_words import SETTINGS, TERMS
 from packs_app.sources import UPLOAD_PREFIX, SourceError, resolve_source
+from runs import compare
 from runs.config import CONFIG_FIELDS
 from runs.diagnostics import findings_for
-from runs.forms import NewRunForm
+from runs.fork import ForkForm, start_fork
+from runs.forms import NewRunForm, limit_text
 from runs.models import ActiveRunLimit, Kind, Run, step_loss
 from runs.permissions import can_cancel, login_required_unless_showcase, viewable_run
+from runs.rerun import rerun_url
 from runs.training import SNAPSHOT_BUDGET_BYTES
 
 LIMIT_STATUS = 409  # a 4th active run conflicts with the three already queued or running
@@ -48,7 +52,9 @@ def new_run(request):
     POST: start the run (redirect to its page) or answer 400 with inline errors (409 when
     the student already has LAB_MAX_ACTIVE_RUNS runs going); nothing is stored on error."""
     classroom = classroom_of(request)
-    status, unavailable = 200, ""
+    status, unavailable, pack_changed = 200, "", None
+    # the pack menu's change (htmx): only the fields that depend on the text come back
+    pack_change = request.htmx and "changed_from" in request.GET
     if request.method == "POST":
         form = NewRunForm(request.user, request.POST, classroom=classroom)
         if form.is_valid():
@@ -73,7 +79,12 @@ def new_run(request):
         ref = request.GET.get("pack", "").strip()
         initial, source = NewRunForm.initial_for(request.user, ref, classroom)
         form = NewRunForm(request.user, initial=initial, classroom=classroom)
-        if source is not None:
+        if source is not None and pack_change:
+            form.initial, pack_changed = NewRunForm.after_pack_change(
+                request.user, request.GET, initial, classroom
+            )
+            form.source = source
+        elif source is not None:
             form.initial = form.prefill(initial, request.GET, form.policy)
             form.source = source
         unavailable = unavailable_notice(request.user, ref, source, classroom)
@@ -84,7 +95,8 @@ def new_run(request):
         "classroom": classroom,
         # outside a classroom, the student's classrooms (where a lesson's rules apply)
         "my_classrooms": [] if classroom else classrooms().of_member(request.user),
-        "config_fields": [form[name] for name in CONFIG_FIELDS],
+        "config_fields": [(form[name], SETTINGS[name]) for name in CONFIG_FIELDS],
+        "pack_changed": pack_changed,
         "block_warning": form.block_warning(),
         "line_lengths": json.dumps(form.line_lengths()),
         "active_runs": Run.objects.filter(owner=request.user).active().count(),
@@ -92,7 +104,90 @@ def new_run(request):
         **budget_context(),
     }
     template = "runs/new.html#form" if request.htmx else "runs/new.html"
+    if pack_change:
+        template = "runs/new.html#pack_fields"
     return render(request, template, context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def fork_run(request, run_id):
+    """GET ?step=&num_steps=&…: the fork form, prefilled with the run's settings and last
+    step. POST: queue the child (owned by whoever forks; anyone who may see the run may)
+    and go to its page, or 400 with inline errors (409 at the active-run limit)."""
+    parent = viewable_run(request, run_id)
+    status = 200
+    if request.method == "POST":
+        form = ForkForm(request.user, parent, request.POST)
+        if form.is_valid():
+            try:
+                child = start_fork(request.user, form)
+            except ActiveRunLimit as refusal:
+                form.add_error(None, str(refusal))
+                status = LIMIT_STATUS
+            else:
+                return redirect("runs:detail", run_id=child.pk)
+        else:
+            status = 400
+    else:
+        form = ForkForm(request.user, parent, initial=ForkForm.initial_for(parent, request.GET))
+    context = {
+        "run": parent,
+        "form": form,
+        "rerun_url": rerun_url(parent, request.user),
+        "fields": [(form[name], SETTINGS[name]) for name in form.fields if name != "step"],
+        "overlay": compare.curves([parent]),
+    }
+    return render(request, "runs/fork.html", context, status=status)
+
+
+@login_required
+@require_GET
+def compare_runs(request):
+    """?run=<id>&run=<id>… (2 to 6 runs the viewer may see; My runs' checkboxes, a run
+    page's links). 400 for a bad pick, 404 for a run the viewer may not see."""
+    try:
+        runs = compare.runs_to_compare(request.user, request.GET.getlist("run"))
+    except compare.CompareError as refusal:
+        context = {"error": str(refusal), "back": panel_to_return_to(request)}
+        return render(request, "runs/compare.html", context, status=refusal.status)
+    context = compare.context(
+        runs,
+        step=query_number(request, "step"),
+        layer=query_number(request, "layer"),
+        head=query_number(request, "head"),
+    )
+    context["back"] = panel_to_return_to(request)
+    return render(request, "runs/compare.html", context)
+
+
+def query_number(request, name):
+    try:
+        return int(request.GET[name])
+    except (KeyError, ValueError):
+        return None
+
+
+def panel_to_return_to(request):
+    """The classroom whose panel the page links back to (?classroom=<id>, when the viewer
+    teaches it), or None."""
+    classroom_id = query_number(request, "classroom")
+    if classroom_id is None:
+        return None
+    return next((room for room in classrooms().taught_by(request.user)
+                 if room.pk == classroom_id), None)
+
+
+@login_required
+@require_GET
+def glossary(request):
+    """Every setting of a run in words (what it is, what changing it does, its limits) and
+    the words the run pages use; the new-run form links each field here."""
+    settings_words = [
+        {"name": name, "words": SETTINGS[name], "limits": limit_text(name)}
+        for name in CONFIG_FIELDS
+    ]
+    return render(request, "runs/glossary.html", {"settings": settings_words, "terms": TERMS})
 
 
 def budget_context():

@@ -44,5 +44,28 @@
       empty: "waiting for the first step…",
     });
     canvas.setAttribute("data-points", String(points));
+    markFork(canvas, LabData.number(canvas, "fork-step"), LabData.number(canvas, "num-steps"));
   });
+
+  // A fork's page: a dotted line where its parent's steps (copied) end and its own begin.
+  function markFork(canvas, step, numSteps) {
+    const plot = canvas._plot;
+    if (step === null || !plot || !numSteps) return;
+    const x = plot.left + (step / numSteps) * (plot.right - plot.left);
+    const ctx = canvas.getContext("2d");
+    ctx.save();
+    ctx.strokeStyle = LabData.css("--muted") || "#666";
+    ctx.fillStyle = ctx.strokeStyle;
+    ctx.setLineDash([3, 3]);
+    ctx.beginPath();
+    ctx.moveTo(x, plot.top);
+    ctx.lineTo(x, plot.bottom);
+    ctx.stroke();
+    ctx.font = LabData.fontPx(0.75) + " system-ui, sans-serif";
+    ctx.textBaseline = "top";
+    ctx.textAlign = x > (plot.left + plot.right) / 2 ? "right" : "left";
+    ctx.fillText("fork: its own steps →", x + (ctx.textAlign === "right" ? -4 : 4), plot.top + 2);
+    ctx.restore();
+    canvas.setAttribute("data-fork-marked", String(step));
+  }
 })();

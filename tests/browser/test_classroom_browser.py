@@ -160,12 +160,14 @@ def test_a_lesson_with_an_instructor_and_two_students(new_page, lab_server):
     teacher.bring_to_front()
     for run_id in (ada_run, alan_run):
         teacher.locator(f"#result-run-{run_id}[data-status='completed']").wait_for(timeout=60_000)
-    teacher.locator("canvas[data-overlay-source]").scroll_into_view_if_needed()
+    # scrolled into view inside the page's own poll: a late push may swap the chart for a
+    # fresh one between a locator's find and its scroll
     point = teacher.wait_for_function(
         """() => {
             const canvas = document.querySelector('canvas[data-overlay-source]');
             const hit = canvas && canvas._hits && canvas._hits.find(h => h.points.length > 4);
             if (!hit) return null;
+            canvas.scrollIntoView({block: "center"});
             const p = hit.points[Math.floor(hit.points.length / 2)];
             const box = canvas.getBoundingClientRect();
             return {x: box.left + p[0], y: box.top + p[1], url: hit.curve.url};
@@ -188,8 +190,9 @@ def test_a_lesson_with_an_instructor_and_two_students(new_page, lab_server):
     teacher.get_by_label(f"Compare run {alan_run}").check()
     teacher.get_by_label(f"Compare run {ada_run}").check()
     teacher.get_by_role("button", name="Compare", exact=True).click()
-    teacher.wait_for_url(re.compile(r"/classrooms/compare/\?"))
-    assert teacher.get_by_role("heading", name=re.compile(f"Run {ada_run} vs run")).is_visible()
+    teacher.wait_for_url(re.compile(r"/runs/compare/\?"))
+    heading = teacher.get_by_role("heading", name=re.compile(r"^Comparing run \d+ and run \d+$"))
+    assert heading.is_visible() and f"run {ada_run}" in heading.inner_text()
     # the attention maps carry the characters along their axes (ink in the top margin,
     # right of the first cell: without labels that strip is the masked future's grey)
     axis_ink = """(canvas) => {

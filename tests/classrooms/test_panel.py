@@ -146,40 +146,11 @@ def test_the_spotlight_empty_state(client, classroom, instructor):
     assert "Nothing on the spotlight yet" in body
 
 
-def test_compare_shows_config_diff_curves_and_samples(
-    client, instructor, classroom, student, classmate
-):
-    a = make_run(student, losses=falling(20))
-    b = make_run(classmate, losses=falling(30))
-    Run.objects.filter(pk=b.pk).update(config={**b.config, "seed": 9})
-    a.append_events([("sample.generated", 20, {"texts": ["abc", "zz"], "follows": [True, False]})])
-    client.force_login(instructor)
-    url = reverse("classrooms:compare") + f"?a={a.pk}&b={b.pk}&classroom={classroom.pk}"
-    response = client.get(url)
-    body = response.content.decode()
-    assert response.status_code == 200
-    assert '<tr class="differs"><th scope="row">seed</th>' in body
-    assert "1 of 2 follow the template" in body
-    script = body.split('id="compare-data" type="application/json">')[1]
-    data = json.loads(script.split("</script>")[0])
-    assert [len(c["steps"]) for c in data["curves"]] == [20, 30]
-    assert [line["label"] for line in data["baselines"]] == ["ln(4) random guess"]  # one vocab
-    assert "back to the panel" in body
-    # two vocabularies: each random-guess line names its run
-    Run.objects.filter(pk=b.pk).update(vocab="abcdefg")
-    script = client.get(url).content.decode().split('id="compare-data" type="application/json">')[1]
-    data = json.loads(script.split("</script>")[0])
-    assert [line["label"] for line in data["baselines"]] == [
-        f"ln(4) random guess (run {a.pk})",
-        f"ln(8) random guess (run {b.pk})",
-    ]
-
-
 def test_the_panel_has_a_compare_checkbox_beside_each_run(client, instructor, classroom, student):
     runs = [make_run(student, losses=falling(5)), make_run(student, status=Run.Status.QUEUED)]
     client.force_login(instructor)
     body = client.get(reverse("classrooms:detail", args=[classroom.pk])).content.decode()
-    assert '<form id="compare-form" method="get" action="/classrooms/compare/"' in body
+    assert '<form id="compare-form" method="get" action="/runs/compare/"' in body
     for run in runs:
         (box,) = re.findall(rf'<input [^>]*id="compare-run-{run.pk}"[^>]*>', body)
         assert 'type="checkbox"' in box and f'value="{run.pk}"' in box
@@ -188,55 +159,6 @@ def test_the_panel_has_a_compare_checkbox_beside_each_run(client, instructor, cl
     # the pushed roster (and the cancel swap) keeps the boxes, with the same ids
     roster = client.get(reverse("classrooms:roster", args=[classroom.pk])).content.decode()
     assert f'id="compare-run-{runs[0].pk}"' in roster
-
-
-def test_compare_takes_the_two_ticked_runs(client, instructor, classroom, student, classmate):
-    a, b = make_run(student, losses=falling(5)), make_run(classmate, losses=falling(8))
-    client.force_login(instructor)
-    url = reverse("classrooms:compare") + f"?classroom={classroom.pk}&run={b.pk}&run={a.pk}"
-    response = client.get(url)
-    assert response.status_code == 200
-    assert response.context["a"] == b and response.context["b"] == a
-    assert "back to the panel" in response.content.decode()
-
-
-@pytest.mark.parametrize(
-    "query, message",
-    [
-        ("?a=1", "Pick exactly two runs to compare (you picked 1)."),
-        ("", "Pick exactly two runs to compare."),
-        ("?run={a}", "Pick exactly two runs to compare (you picked 1)."),
-        ("?run={a}&run={b}&run={a}", "Pick exactly two runs to compare (you picked 3)."),
-        ("?run={a}&run=x", "Pick two runs to compare (their run numbers)."),
-        ("?a={a}&b={a}", "Pick two different runs (both were run {a})."),
-    ],
-)
-def test_compare_needs_exactly_two_different_runs(
-    client, instructor, classroom, student, query, message
-):
-    a, b = make_run(student, losses=falling(3)), make_run(student, losses=falling(3))
-    client.force_login(instructor)
-    query = query.format(a=a.pk, b=b.pk)
-    sep = "&" if query else "?"
-    response = client.get(reverse("classrooms:compare") + query + f"{sep}classroom={classroom.pk}")
-    assert response.status_code == 400
-    body = response.content.decode()
-    assert message.format(a=a.pk) in body and 'role="alert"' in body
-    assert "back to the panel" in body
-
-
-def test_compare_says_which_run_the_viewer_may_not_see(
-    client, instructor, classroom, student, outsider
-):
-    mine, theirs = make_run(student, losses=falling(3)), make_run(outsider, losses=falling(3))
-    client.force_login(instructor)
-    url = reverse("classrooms:compare") + f"?run={mine.pk}&run={theirs.pk}"
-    response = client.get(url)
-    assert response.status_code == 404
-    assert f"There is no run {theirs.pk} that you may see." in response.content.decode()
-    response = client.get(reverse("classrooms:compare") + "?run=999998&run=999999")
-    assert response.status_code == 404
-    assert "There is no run 999998 and run 999999 that you may see." in response.content.decode()
 
 
 def test_a_live_socket_reads_only_new_steps_and_draws_the_same(

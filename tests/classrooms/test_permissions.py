@@ -116,7 +116,7 @@ def test_compare_only_runs_visible_to_the_viewer(
 ):
     a = make_run(student, losses=falling(10))
     b = make_run(classmate, losses=falling(10))
-    url = reverse("classrooms:compare") + f"?a={a.pk}&b={b.pk}"
+    url = reverse("runs:compare") + f"?run={a.pk}&run={b.pk}"
     client.force_login(instructor)
     assert client.get(url).status_code == 200
     for person in (student, outsider, other_instructor):  # b is not shared: student can't see
@@ -124,7 +124,7 @@ def test_compare_only_runs_visible_to_the_viewer(
         assert client.get(url).status_code == 404, person
     own = make_run(student, losses=falling(10))
     client.force_login(student)
-    assert client.get(reverse("classrooms:compare") + f"?a={a.pk}&b={own.pk}").status_code == 200
+    assert client.get(reverse("runs:compare") + f"?run={a.pk}&run={own.pk}").status_code == 200
     client.logout()
     assert client.get(url).status_code == 302
 

@@ -300,12 +300,16 @@ def test_someone_elses_upload_is_refused(client, student, outsider, pack):
     assert not Run.objects.exists()
 
 
-def test_pack_select_includes_the_classroom_only_in_a_classroom(client, student, pack, classroom):
-    """Outside a classroom there is no [name=classroom] to include (htmx logged an error)."""
+def test_pack_select_sends_the_whole_form_and_the_classroom_only_in_one(
+    client, student, pack, classroom
+):
+    """The pack menu sends the form's values (to keep the student's edits), which hold the
+    classroom only in a classroom."""
     client.force_login(student)
-    assert "hx-include" not in client.get(URL).content.decode()
+    html = client.get(URL).content.decode()
+    assert 'hx-include="#run-form"' in html and 'name="classroom"' not in html
     html = client.get(URL, {"classroom": classroom.pk}).content.decode()
-    assert 'hx-include="[name=classroom]"' in html
+    assert 'hx-include="#run-form"' in html
     assert f'<input type="hidden" name="classroom" value="{classroom.pk}">' in html
 
 

@@ -13,8 +13,9 @@ from runs.models import Run
 pytestmark = pytest.mark.django_db
 APPS = ("runs", "classrooms", "packs")
 # URLs anyone logged in may open: lists, forms and the join page.
-OPEN_TO_STUDENTS = {"runs:list", "runs:new", "classrooms:list", "classrooms:new",
-                    "classrooms:join", "classrooms:compare", "packs:upload"}  # fmt: skip
+OPEN_TO_STUDENTS = {"runs:list", "runs:new", "runs:compare", "runs:glossary", "classrooms:list",
+                    "classrooms:new", "classrooms:join", "classrooms:compare",
+                    "packs:upload"}  # fmt: skip
 
 
 def app_url_names():

@@ -56,4 +56,4 @@ def test_the_admin_is_branded_and_shows_settings_as_tables(client, make_user, se
     assert "MicroLLM Lab administration" in index and "Django administration" not in index
     page = client.get(f"/admin/classrooms/classroom/{room.pk}/change/").content.decode()
     assert 'class="settings-table"' in page
-    assert "how big each update is" in page and "(fixed for students)" in page
+    assert "How big each update is" in page and "(fixed for students)" in page
