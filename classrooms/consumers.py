@@ -6,23 +6,26 @@
 /ws/classrooms/<id>/spotlight/  the projector page (the instructor and the class's
                                 students): the spotlighted run's live partials; a new
                                 choice on the panel swaps the whole stage on every page.
+                                The stage is rendered once for all the sockets showing it,
+                                the run's pushes once for all its viewers (runs/fanout.py).
 
-The trainer wakes only `run.<id>`; these sockets join the groups of the class's active
-runs themselves, and learn of new runs from `classroom.<id>` hints (classrooms/signals.py)
-and a periodic refresh, so runs/ needs no change for them.
+The trainer wakes only `run.<id>`; the panel joins the groups of the class's active runs
+itself (the spotlight follows its run through the run's audience), and both learn of new
+runs from `classroom.<id>` hints (classrooms/signals.py) and a periodic refresh, so runs/
+needs no change for them.
 """
 
 import asyncio
 import re
 import time
 
-from channels.db import database_sync_to_async
 from django.template.loader import render_to_string
 
 from classrooms import funnel, panel, spotlight
 from classrooms.live import classroom_group
 from classrooms.models import Classroom
-from common.sockets import CoalescingConsumer
+from common.sockets import CoalescingConsumer, off_the_server_thread
+from runs.fanout import Audience
 from runs.live import note_server_loop
 from runs.models import Run, run_group
 
@@ -100,7 +103,6 @@ class ClassroomPanelConsumer(ClassroomSocket):
 
     push_interval = 0.5  # the whole overlay goes with each push
     funnel_max_age = 5.0  # seconds; a hint (join, leave, new run) refreshes it at once
-    overlay_cache = None
     funnel_counts, funnel_at = None, 0.0
 
     @staticmethod
@@ -115,7 +117,7 @@ class ClassroomPanelConsumer(ClassroomSocket):
     async def refresh_runs(self):
         """Join the groups of the class's active runs; leave finished ones (after the push
         that shows them finished). True when the set changed."""
-        active = await database_sync_to_async(self.active_run_ids)()
+        active = await off_the_server_thread(self.active_run_ids)()
         wanted = {run_group(run_id) for run_id in active} | {classroom_group(self.classroom_id)}
         changed = wanted != self.groups_joined
         for group in wanted - self.groups_joined:
@@ -135,13 +137,9 @@ class ClassroomPanelConsumer(ClassroomSocket):
         classroom = Classroom.objects.filter(pk=self.classroom_id).first()
         if classroom is None:
             return ""
-        if self.overlay_cache is None:
-            self.overlay_cache = {}
         if time.monotonic() - self.funnel_at > self.funnel_max_age:
             self.funnel_counts, self.funnel_at = funnel.counts(classroom), time.monotonic()
-        context = panel.context(
-            classroom, overlay_cache=self.overlay_cache, funnel_counts=self.funnel_counts
-        )
+        context = panel.context(classroom, funnel_counts=self.funnel_counts)
         context["oob"] = True
         html = "".join(
             render_to_string(f"classrooms/panel.html#{name}", context)
@@ -153,12 +151,16 @@ class ClassroomPanelConsumer(ClassroomSocket):
 
 
 class SpotlightConsumer(ClassroomSocket):
-    """The spotlighted run, live; follows the instructor's choice."""
+    """The spotlighted run, live; follows the instructor's choice. The whole stage is
+    rendered once for every socket of this process showing it (spotlight.SharedStage); the
+    run's changes after it come from the run's Audience (runs/fanout.py), rendered once
+    for all its viewers, the run page's too."""
 
-    push_interval = 0.1  # like the run page
+    audience = None
+    since = None  # the seq of the newest event this socket was sent (set by the audience)
 
     def prepare(self):
-        self.run_id, self.since, self.whole_stage = None, None, True
+        self.shown = None  # None, or (run id, created_at, may_see)
 
     @staticmethod
     def may_watch(user, classroom_id):
@@ -168,43 +170,57 @@ class SpotlightConsumer(ClassroomSocket):
         )
 
     async def refresh_runs(self):
-        """Watch the spotlighted run's group (if this viewer may see it). True when the
-        spotlight moved to another run."""
-        run_id = await database_sync_to_async(self.visible_spotlight_id)()
-        if run_id == self.run_id:
+        """Note which run the stage shows to this viewer. True when it changed (the
+        spotlight moved, or the viewer's right to see it did)."""
+        shown = await off_the_server_thread(self.visible_spotlight)()
+        if shown == self.shown:
             return False
-        if self.run_id is not None and self.run_id > 0:
-            await self.leave(run_group(self.run_id))
-        if run_id is not None and run_id > 0:
-            await self.join(run_group(run_id))
-        self.run_id, self.whole_stage = run_id, True
+        self.shown = shown
+        self.leave_audience()  # no push of the run shown before from now on
         return True
 
-    def visible_spotlight_id(self):
+    def visible_spotlight(self):
         classroom = Classroom.objects.filter(pk=self.classroom_id).first()
         if classroom is None:
             return None
         run, may_see = spotlight.spotlight_run(classroom, self.user)
-        if run is None:
-            return None
-        return run.pk if may_see else -run.pk  # a run they may not see still moves the stage
+        return None if run is None else (run.pk, run.created_at, may_see)
 
     async def classroom_changed(self, event):
         if await self.refresh_runs():
             self.mark_dirty()
 
-    def render(self):
-        from runs.page import render_live
+    async def access_changed(self, event):
+        """Membership or sharing changed: still in the class? still allowed to see the run?"""
+        await super().access_changed(event)
+        if await self.refresh_runs():
+            self.mark_dirty()
 
-        if self.whole_stage:
-            self.whole_stage = False
-            classroom = Classroom.objects.filter(pk=self.classroom_id).first()
-            if classroom is None:
-                return ""
-            html, self.since = spotlight.render_stage(self.user, classroom)
-            return html
-        if self.run_id is None or self.run_id < 0:
-            return ""
-        run = Run.objects.select_related("pack", "upload", "owner").get(pk=self.run_id)
-        since, self.since = self.since, run.last_seq
-        return render_live(run, since=since)
+    async def push(self):
+        """Send the whole stage (shared), then follow its run from the stage's seq."""
+        self.dirty = False
+        self.last_push = time.monotonic()
+        shown = self.shown
+        html, since = await spotlight.SharedStage.get(self.classroom_id, shown)
+        if shown != self.shown:  # moved while rendering: the next push sends the new one
+            return
+        if html:
+            await self.send(text_data=html)
+        self.leave_audience()
+        if shown is not None and shown[2] and since is not None:
+            self.audience = Audience.join(shown[0], self, since=since)
+            await self.audience.ready()
+
+    def leave_audience(self):
+        if self.audience is not None:
+            self.audience.leave(self)
+            self.audience = None
+
+    async def disconnect(self, code):
+        self.leave_audience()
+        await super().disconnect(code)
+
+    async def run_gone(self):
+        """The spotlighted run was deleted: show what the stage shows now."""
+        if await self.refresh_runs():
+            self.mark_dirty()

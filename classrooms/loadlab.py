@@ -7,9 +7,11 @@ Used by `manage.py load_classroom`, `manage.py load_site` and tests/reliability.
 
 import base64
 import http.client
+import json
 import os
 import signal
 import socket
+import statistics
 import struct
 import subprocess
 import sys
@@ -19,6 +21,7 @@ import time
 from django.conf import settings
 from django.core.management.base import CommandError
 from django.test import Client
+from django.urls import reverse
 
 from runs.workers import celery_worker_command
 
@@ -34,6 +37,46 @@ def percentile(values, fraction):
         return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def panel_cpu(classroom, instructor, times=10):
+    """What one load of the instructor's panel costs this process, whatever else the machine
+    runs: {"cold_cpu_ms": the first load (nothing kept yet, as a freshly started server),
+    "cpu_ms": the median of `times` more (time.thread_time: this thread's CPU only, the
+    database's work not included), "wall_ms": their median wall time}."""
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(instructor)
+    path = reverse("classrooms:detail", args=[classroom.pk])
+
+    def once():
+        cpu, wall = time.thread_time(), time.perf_counter()
+        status = client.get(path).status_code
+        if status != 200:
+            raise CommandError(f"the panel answered {status}")
+        return 1000 * (time.thread_time() - cpu), 1000 * (time.perf_counter() - wall)
+
+    cold, _ = once()
+    loads = [once() for _ in range(times)]
+    return {
+        "cold_cpu_ms": cold,
+        "cpu_ms": statistics.median(cpu for cpu, _ in loads),
+        "wall_ms": statistics.median(wall for _, wall in loads),
+    }
+
+
+def audience_figures(log_text, run_id):
+    """The audience figures (runs/fanout.py) the server logged for run `run_id` when it ended:
+    wake-ups received, pushes, renders, CPU ms per render, ms handing a push to every
+    socket. None when it logged none."""
+    for line in reversed(log_text.splitlines()):
+        if '"audience saw the run end"' in line:
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if record.get("run_id") == run_id:
+                return record
+    return None
 
 
 def session_cookie(user):
@@ -139,17 +182,20 @@ class Lab:
 
 class LiveSocket(threading.Thread):
     """A websocket held open as a browser holds it: a bare-bones RFC 6455 client
-    (handshake, then read frames) that keeps every text push with the time it arrived.
-    `handshake` is the HTTP status line's code (101 when the socket opened)."""
+    (handshake, then read frames, answering the server's pings as a browser does) that
+    keeps every text push with the time it arrived. `handshake` is the HTTP status line's
+    code (101 when the socket opened)."""
 
     def __init__(self, host, port, path, cookie):
         super().__init__(daemon=True)
         self.host, self.port, self.path, self.cookie = host, port, path, cookie
         self.pushes = []  # [(time.time() on arrival, text)]
         self.bytes, self.error, self.handshake = 0, None, None
+        self.opened_at = None  # time.time() when the server answered the handshake
         self.opened = threading.Event()
         self.sock = None
         self.closing = False
+        self.sending = threading.Lock()
 
     def run(self):
         try:
@@ -166,6 +212,7 @@ class LiveSocket(threading.Thread):
             reader = self.sock.makefile("rb")
             status = reader.readline()
             self.handshake = int(status.split()[1]) if len(status.split()) > 1 else None
+            self.opened_at = time.time()
             self.opened.set()
             if self.handshake != 101:
                 raise ConnectionError(f"no websocket: {status!r}")
@@ -185,6 +232,11 @@ class LiveSocket(threading.Thread):
                 payload = reader.read(length)
                 if opcode == 8:  # closed by the server
                     return
+                if opcode == 9:  # daphne's keep-alive: a socket that does not answer is
+                    self.send_frame(0xA, payload)  # dropped after ping interval + timeout
+                    continue
+                if opcode == 0xA:
+                    continue
                 self.bytes += length
                 message += payload
                 if fin and opcode in (0, 1):
@@ -195,6 +247,18 @@ class LiveSocket(threading.Thread):
                 self.error = exc
         finally:
             self.opened.set()
+
+    def send_frame(self, opcode, payload):
+        """One masked frame from this client (RFC 6455: a client masks what it sends)."""
+        mask = os.urandom(4)
+        head = bytes([0x80 | opcode])
+        if len(payload) < 126:
+            head += bytes([0x80 | len(payload)])
+        else:
+            head += bytes([0x80 | 126]) + struct.pack(">H", len(payload))
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        with self.sending:
+            self.sock.sendall(head + mask + masked)
 
     def saw(self, text):
         return any(text in push for _, push in self.pushes)

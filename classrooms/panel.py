@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from django.db.models import FloatField, OuterRef, Q, Subquery
 from django.urls import reverse
 
-from classrooms import flags, funnel, results
+from classrooms import flags, funnel, kept, results
 from classrooms.models import Membership
 from runs.models import Kind, Run, RunEvent, step_loss
 
@@ -104,42 +104,51 @@ def overlay_runs(rows):
 
 def thinned_losses(runs, cache=None):
     """{run_id: [(step, loss), ...]}: about OVERLAY_POINTS points per run, thinned in the
-    database (every k-th step) so the panel stays fast with thirty long runs.
+    database (every k-th step) so the panel stays fast with thirty long runs; each loss
+    rounded to 3 decimals (None when not finite), as the overlay draws it.
 
-    `cache` (a dict a live socket keeps between pushes) holds the points already read, so
-    each push reads only the steps stored since the last one."""
+    `cache` (by default classrooms.kept.CURVES, shared by every page and push of this
+    process) holds the points already read: only runs whose last_seq moved are read
+    again, and only their steps stored since."""
     if not runs:
         return {}
-    cache = {} if cache is None else cache
+    cache = kept.CURVES if cache is None else cache
     longest = max(max(r.num_steps, r.current_step, 1) for r in runs)
     stride = max(1, math.ceil(longest / OVERLAY_POINTS))
-    if cache.get("stride") != stride:
-        cache.clear()
-        cache["stride"] = stride
-    known = {r.pk: cache.setdefault(r.pk, []) for r in runs}
-    # explicit steps, so the (run, kind, step) index finds exactly these rows
-    wanted = [1, *range(stride, longest + 1, stride)]
-    newer = Q()
+    known, stale, newer = {}, [], Q()
     for run in runs:
-        points = known[run.pk]
-        newer |= Q(run_id=run.pk, step__gt=points[-1][0] if points else 0)
-    rows = (
-        RunEvent.objects.filter(newer, kind=Kind.STEP, step__in=wanted)
-        .annotate(loss=step_loss())
-        .order_by("run_id", "step")
-        .values_list("run_id", "step", "loss")
-    )
-    for run_id, step, loss in rows:
-        known[run_id].append((step, loss))
+        seen_seq, points = cache.get(kept.run_key(run, stride), (None, ()))
+        known[run.pk] = list(points)
+        if seen_seq != run.last_seq:
+            stale.append(run)
+            newer |= Q(run_id=run.pk, step__gt=points[-1][0] if points else 0)
+    if stale:
+        # explicit steps, so the (run, kind, step) index finds exactly these rows
+        wanted = [1, *range(stride, longest + 1, stride)]
+        rows = (
+            RunEvent.objects.filter(newer, kind=Kind.STEP, step__in=wanted)
+            .annotate(loss=step_loss())
+            .order_by("run_id", "step")
+            .values_list("run_id", "step", "loss")
+        )
+        for run_id, step, loss in rows:
+            known[run_id].append((step, drawn_loss(loss)))
+        for run in stale:
+            cache[kept.run_key(run, stride)] = (run.last_seq, tuple(known[run.pk]))
     series = {}
     for run in runs:  # always end at the newest step (not kept in the cache)
-        points = list(known[run.pk])
+        points = known[run.pk]
         newest = run.current_loss if run.current_loss is not None else run.final_loss
         last_step = run.current_step  # step events count from 1
         if newest is not None and (not points or points[-1][0] < last_step):
-            points.append((last_step, newest))
+            points.append((last_step, drawn_loss(newest)))
         series[run.pk] = points
     return series
+
+
+def drawn_loss(loss):
+    """A loss as the overlay's JSON carries it: 3 decimals, None when NaN or infinite."""
+    return round(loss, 3) if finite(loss) else None
 
 
 def regular_steps(stride, last):
@@ -177,7 +186,7 @@ def overlay(rows, cache=None, flags_by_run=None, *, classroom_id=None, chosen=No
                 "colour": row.colour,
                 "url": reverse("runs:detail", args=[run.pk]),
                 **compact_steps([step for step, _ in points]),
-                "loss": [round(loss, 3) if finite(loss) else None for _, loss in points],
+                "loss": [loss for _, loss in points],
                 "flag": "; ".join(words for _, words in run_flags),
                 "diverged": any(code == flags.DIVERGED for code, _ in run_flags),
                 "pack": run.source_title,
@@ -195,9 +204,10 @@ def overlay(rows, cache=None, flags_by_run=None, *, classroom_id=None, chosen=No
     }
 
 
-def context(classroom, *, overlay_cache=None, funnel_counts=None):
-    """Everything panel.html renders. A live socket passes what it kept from its last
-    push: the overlay's points read so far, and the funnel when it is still fresh."""
+def context(classroom, *, funnel_counts=None):
+    """Everything panel.html renders. A live socket passes the funnel it counted when it
+    is still fresh. What comes from the runs' events is read only for runs that changed
+    since the last render in this process (classrooms/kept.py)."""
     rows = roster(classroom, spotlight_id=classroom.spotlight_run_id)
     table = results.table(classroom, rows)
     flags_by_run = {r.run.pk: r.flags for r in table if r.run is not None}
@@ -205,7 +215,7 @@ def context(classroom, *, overlay_cache=None, funnel_counts=None):
         "classroom": classroom,
         "rows": rows,
         "table": table,
-        "overlay": overlay(rows, overlay_cache, flags_by_run, classroom_id=classroom.pk),
+        "overlay": overlay(rows, None, flags_by_run, classroom_id=classroom.pk),
         "funnel": funnel_counts if funnel_counts is not None else funnel.counts(classroom),
         "flagged": sum(1 for r in table if r.needs_attention),
         "active_count": sum(len(row.active) for row in rows),

@@ -3,7 +3,8 @@ with the figures an instructor compares: status, step, smoothed loss, validation
 template share, flags, whether the run is private, and a queued run's place and wait.
 
 Everything is read in a handful of queries for the whole class (the panel is re-rendered
-with every push while thirty students train)."""
+with every push while thirty students train), and what comes from a run's events only
+when the run changed since the last render (classrooms/kept.py)."""
 
 import math
 import statistics
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Max, Q
 
-from classrooms import flags
+from classrooms import flags, kept
 from runs import diagnostics
 from runs.models import Kind, Run, RunEvent, step_loss
 
@@ -98,24 +99,85 @@ def recent_losses(runs):
     return out
 
 
-def newest_data(runs, kind):
-    """{run_id: data} of each run's newest event of `kind`: the newest seq per run first
-    (an index read), then only those rows' data (a run keeps dozens of sample batches)."""
-    ids = [run.pk for run in runs]
-    if not ids:
+def validation_of(data):
+    return (data or {}).get("val_loss")
+
+
+def share_of(data):
+    follows = [ok for ok in (data or {}).get("follows") or [] if ok is not None]
+    return (sum(follows), len(follows)) if follows else None
+
+
+NEWEST_READS = {Kind.EVAL: validation_of, Kind.SAMPLES: share_of}  # what the table keeps
+
+
+def newest_figures(runs):
+    """{(run_id, kind): figure} of each run's newest eval (its validation loss) and sample
+    batch (its template share): the newest seq per run and kind first (an index read), then
+    only the data of those not read before (a run keeps dozens of sample batches, each
+    read once: classrooms.kept.NEWEST)."""
+    by_pk = {run.pk: run for run in runs}
+    if not by_pk:
         return {}
     newest = (
-        RunEvent.objects.filter(run_id__in=ids, kind=kind)
-        .values("run_id")
+        RunEvent.objects.filter(run_id__in=list(by_pk), kind__in=list(NEWEST_READS))
+        .values("run_id", "kind")
         .annotate(newest=Max("seq"))
-        .values_list("run_id", "newest")
+        .values_list("run_id", "kind", "newest")
     )
-    wanted = Q()
-    for run_id, seq in newest:
-        wanted |= Q(run_id=run_id, seq=seq)
-    if not wanted:
-        return {}
-    return dict(RunEvent.objects.filter(wanted).values_list("run_id", "data"))
+    out, missing, wanted = {}, {}, Q()
+    for run_id, kind, seq in newest:
+        key = kept.run_key(by_pk[run_id], seq)
+        figure = kept.NEWEST.get(key, missing)
+        if figure is missing:
+            wanted |= Q(run_id=run_id, seq=seq)
+        else:
+            out[run_id, kind] = figure
+    if wanted:
+        for run_id, seq, kind, data in RunEvent.objects.filter(wanted).values_list(
+            "run_id", "seq", "kind", "data"
+        ):
+            figure = out[run_id, kind] = NEWEST_READS[kind](data)
+            kept.NEWEST[kept.run_key(by_pk[run_id], seq)] = figure
+    return out
+
+
+@dataclass(frozen=True)
+class RunFigures:
+    """What the table reads from a run's events: its last losses (when its row needs them),
+    newest validation loss and template share."""
+
+    recent: tuple = ()
+    validation_loss: float | None = None
+    template_share: tuple | None = None
+
+
+def needs_recent(run):
+    """A finished run with its final loss and findings stored is shown from those."""
+    return run.is_active or run.final_loss is None or run.findings is None
+
+
+def run_figures(runs):
+    """{run_id: RunFigures} of `runs`, read from the database only for runs whose last_seq
+    moved since this process last read them (classrooms.kept.FIGURES)."""
+    out, stale = {}, []
+    for run in runs:
+        seen = kept.FIGURES.get(kept.run_key(run))
+        if seen is not None and seen[0] == run.last_seq:
+            out[run.pk] = seen[1]
+        else:
+            stale.append(run)
+    if stale:
+        recent = recent_losses([run for run in stale if needs_recent(run)])
+        newest = newest_figures(stale)
+        for run in stale:
+            figures = out[run.pk] = RunFigures(
+                tuple(recent.get(run.pk, ())),
+                newest.get((run.pk, Kind.EVAL)),
+                newest.get((run.pk, Kind.SAMPLES)),
+            )
+            kept.FIGURES[kept.run_key(run)] = (run.last_seq, figures)
+    return out
 
 
 def typical_duration():
@@ -152,18 +214,11 @@ def queue_estimates():
     }
 
 
-def share_of(data):
-    follows = [ok for ok in (data or {}).get("follows") or [] if ok is not None]
-    return (sum(follows), len(follows)) if follows else None
-
-
 def table(classroom, student_rows):
     """ResultRows for panel.roster's rows: each shown run, newest first per student, and a
     "not started" row for a student with none."""
     runs = [run for row in student_rows for run in row.runs]
-    recent = recent_losses(runs)
-    evals = newest_data(runs, Kind.EVAL)
-    samples = newest_data(runs, Kind.SAMPLES)
+    figures = run_figures(runs)
     queue = queue_estimates() if any(r.status == Run.Status.QUEUED for r in runs) else {}
     out = []
     for row in student_rows:
@@ -177,12 +232,12 @@ def table(classroom, student_rows):
             )
             continue
         for index, run in enumerate(row.runs):
-            losses = recent.get(run.pk, [])
+            figure = figures[run.pk]
+            losses = list(figure.recent)
             if run.final_loss is not None and not run.is_active:
                 smoothed = run.final_loss
             else:
                 smoothed = diagnostics.smoothed(losses)  # the run page's smoothed loss
-            evaluation = evals.get(run.pk) or {}
             place, wait = queue.get(run.pk, (None, None))
             out.append(
                 ResultRow(
@@ -190,8 +245,8 @@ def table(classroom, student_rows):
                     row.colour,
                     run,
                     smoothed_loss=smoothed,
-                    validation_loss=evaluation.get("val_loss"),
-                    template_share=share_of(samples.get(run.pk)),
+                    validation_loss=figure.validation_loss,
+                    template_share=figure.template_share,
                     flags=flags.flags_for(run, losses),
                     private=run.classroom_id != classroom.pk,
                     queue_place=place,

@@ -17,6 +17,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
@@ -38,6 +39,18 @@ async def when_database_is_back(exc):
     connection when it next runs, and the retry opens a fresh one)."""
     log.warning("render postponed, database unreachable: %r", exc)
     await asyncio.sleep(DATABASE_RETRY_SECONDS)
+
+
+# The few threads the sockets read the database in: each keeps its connection (a bounded
+# number, however many sockets: the database's connections are shared by every process).
+SOCKET_THREADS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lab-sockets")
+
+
+def off_the_server_thread(function):
+    """database_sync_to_async, in one of SOCKET_THREADS rather than the one thread every
+    sync view of this server shares: a class's sockets checking access, or a push being
+    rendered, must not queue up the page loads (nor wait for a slow page)."""
+    return database_sync_to_async(function, thread_sensitive=False, executor=SOCKET_THREADS)
 
 
 CLOSE_TOO_MANY = 4429  # the user already has LAB_MAX_SOCKETS_PER_USER sockets open
@@ -83,7 +96,7 @@ class CoalescingConsumer(AsyncWebsocketConsumer):
         if anonymous and not (anonymous_too and user is not None):
             await self.refuse(CLOSE_UNAUTHENTICATED)
             return None
-        if not await database_sync_to_async(may_watch)(user, *args):
+        if not await off_the_server_thread(may_watch)(user, *args):
             await self.refuse(CLOSE_UNAUTHENTICATED if anonymous else CLOSE_FORBIDDEN)
             return None
         if not anonymous:
@@ -100,7 +113,7 @@ class CoalescingConsumer(AsyncWebsocketConsumer):
     async def check_access(self):
         """Close with 4403 when the viewer may no longer watch. True while they may."""
         may_watch, user, args = self.access
-        if await database_sync_to_async(may_watch)(user, *args):
+        if await off_the_server_thread(may_watch)(user, *args):
             return True
         await self.close(code=CLOSE_FORBIDDEN)
         return False
@@ -140,7 +153,7 @@ class CoalescingConsumer(AsyncWebsocketConsumer):
     async def push(self):
         self.dirty = False
         self.last_push = time.monotonic()
-        html = await database_sync_to_async(self.render)()
+        html = await off_the_server_thread(self.render)()
         if html:
             await self.send(text_data=html)
 

@@ -1,37 +1,44 @@
 """One render per run, shared by all its viewers in this server process.
 
-A run watched by a whole class (its page open on 100 screens) must not be rendered 100
-times per wake-up. Every socket of a run joins the run's Audience; a wake-up marks the
-audience dirty and a single pusher renders when due (at most 1 / push_interval a second):
-the run is read once, its fragments rendered once for each distinct point viewers are at
-(`since`: all viewers in step share one render; one who just connected gets the full
-state), and the same text is sent to each. A render that meets an unreachable database is
-tried again until it is back; the sockets stay open.
+A run watched by a whole class (its page open on 100 screens, the projector's spotlight)
+must not be rendered 100 times per wake-up, nor woken 100 times. Every socket of a run
+joins the run's Audience, and only the audience listens on the run's group: one channel per
+run and process, so a wake-up is one message to this process, not one per socket. A
+wake-up marks the audience dirty and a single pusher renders when due (at most
+1 / push_interval a second): the run is read once, its fragments rendered once for each
+distinct point viewers are at (`since`: all viewers in step share one render; one who just
+connected gets the full state), and the same text is sent to each. An access hint to the
+group is passed on to every viewer. A render that meets an unreachable database is tried
+again until it is back; the sockets stay open.
 """
 
 import asyncio
 import logging
 import time
 
-from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 
-from common.sockets import CLOSE_FORBIDDEN, DATABASE_ERRORS, when_database_is_back
-from runs.models import Run
+from common.sockets import DATABASE_ERRORS, off_the_server_thread, when_database_is_back
+from runs.models import Run, run_group
 
 log = logging.getLogger(__name__)
 
 
 def render_for(run_id, sinces):
-    """(run.last_seq, {since: HTML}) of run `run_id`, read once, rendered once per since."""
+    """(run.last_seq, {since: HTML}, CPU seconds this thread spent, whether the run has
+    ended) of run `run_id`, read once, rendered once per since."""
     from runs.page import render_live
 
+    cpu = time.thread_time()
     run = Run.objects.select_related("pack", "upload", "owner").get(pk=run_id)
-    return run.last_seq, {since: render_live(run, since=since) for since in sinces}
+    rendered = {since: render_live(run, since=since) for since in sinces}
+    return run.last_seq, rendered, time.thread_time() - cpu, run.is_finished
 
 
 class Audience:
     """The sockets of one run in this process. A viewer has `since` (the seq of the newest
-    event it has been sent; None: nothing yet) and `send(text_data=...)`."""
+    event it has been sent; None: nothing yet), `send(text_data=...)`, `access_changed(
+    event)` (check the viewer's access now) and `run_gone()` (the run was deleted)."""
 
     push_interval = 0.1
     audiences = {}  # run id -> Audience (this process's event loop only)
@@ -43,18 +50,30 @@ class Audience:
         self.last_push = 0.0
         self.pusher = None
         self.renders = 0  # for tests and the benchmark: renders per wake-up, not per socket
+        self.wakes = 0  # wake-ups this process received for the run (one each, not per socket)
+        self.pushes = 0
+        self.ended = False
+        self.render_cpu = 0.0  # CPU seconds of the renders (time.thread_time: whatever the
+        self.send_seconds = 0.0  # machine runs besides) and wall seconds handing out pushes
+        self.listening = asyncio.ensure_future(self.listen())
+        self.subscribed = asyncio.get_running_loop().create_future()
 
     @classmethod
-    def join(cls, run_id, viewer):
-        """Add `viewer` (since None) to the run's audience; its first push, the whole
-        state, comes with the next render."""
+    def join(cls, run_id, viewer, since=None):
+        """Add `viewer` to the run's audience. Its next push is what changed after `since`
+        (None: the whole state); await `ready()` before counting on it."""
         audience = cls.audiences.get(run_id)
         if audience is None:
             audience = cls.audiences[run_id] = cls(run_id)
-        viewer.since = None
+        viewer.since = since
         audience.viewers.add(viewer)
-        audience.mark_dirty()
         return audience
+
+    async def ready(self):
+        """Once the audience listens on the run's group (no wake-up after this is missed),
+        render for the viewers who joined."""
+        await asyncio.shield(self.subscribed)
+        self.mark_dirty()
 
     def leave(self, viewer):
         self.viewers.discard(viewer)
@@ -62,6 +81,50 @@ class Audience:
             del Audience.audiences[self.run_id]
             if self.pusher:
                 self.pusher.cancel()
+            self.listening.cancel()
+
+    def figures(self):
+        """What this audience cost so far (manage.py load_site reads it from the server's
+        log, where it is written when the run has ended)."""
+        return {
+            "run_id": self.run_id,
+            "wakes": self.wakes,
+            "pushes": self.pushes,
+            "renders": self.renders,
+            "render_cpu_ms": round(1000 * self.render_cpu / max(1, self.renders), 2),
+            "send_ms": round(1000 * self.send_seconds / max(1, self.pushes), 2),
+        }
+
+    async def listen(self):
+        """Join the run's group with one channel of our own; act on what arrives."""
+        layer = get_channel_layer()
+        channel = await layer.new_channel()
+        group = run_group(self.run_id)
+        try:
+            await layer.group_add(group, channel)
+            self.subscribed.set_result(True)
+            while True:
+                try:
+                    event = await layer.receive(channel)
+                except Exception as exc:  # the layer retries Redis itself; anything else
+                    log.warning("audience not hearing: %r", exc, extra={"run_id": self.run_id})
+                    await asyncio.sleep(1.0)
+                    continue
+                if event.get("type") == "run.wake":
+                    self.wakes += 1
+                    self.mark_dirty()
+                elif event.get("type") == "access.changed":
+                    for viewer in list(self.viewers):
+                        asyncio.ensure_future(viewer.access_changed(event))
+        except Exception as exc:
+            if not self.subscribed.done():
+                self.subscribed.set_exception(exc)
+            raise
+        finally:
+            if not self.subscribed.done():
+                self.subscribed.cancel()
+            # without waiting: the task may be cancelled; a late discard is harmless
+            asyncio.ensure_future(layer.group_discard(group, channel))
 
     def mark_dirty(self):
         self.dirty = True
@@ -82,8 +145,7 @@ class Audience:
                 await when_database_is_back(exc)
             except Run.DoesNotExist:  # deleted while watched
                 await asyncio.gather(
-                    *(v.close(code=CLOSE_FORBIDDEN) for v in list(self.viewers)),
-                    return_exceptions=True,
+                    *(v.run_gone() for v in list(self.viewers)), return_exceptions=True
                 )
                 return
 
@@ -92,15 +154,22 @@ class Audience:
         sinces = {viewer.since for viewer in viewers}
         # not on the thread every sync view of this server shares: a slow page elsewhere
         # (an instructor's panel) must not hold back a whole class's pushes
-        render = database_sync_to_async(render_for, thread_sensitive=False)
-        last_seq, rendered = await render(self.run_id, sinces)
+        render = off_the_server_thread(render_for)
+        last_seq, rendered, cpu, ended = await render(self.run_id, sinces)
         self.renders += len(rendered)
+        self.render_cpu += cpu
+        self.pushes += 1
+        started = time.perf_counter()
         sends = []
         for viewer in viewers:
             if viewer in self.viewers:
                 html, viewer.since = rendered[viewer.since], last_seq
                 sends.append(viewer.send(text_data=html))
         results = await asyncio.gather(*sends, return_exceptions=True)
+        self.send_seconds += time.perf_counter() - started
+        if ended and not self.ended:  # what watching the run cost this server, once
+            self.ended = True
+            log.info("audience saw the run end", extra=self.figures())
         for result in results:
             if isinstance(result, Exception):
                 log.info("push not delivered: %r", result, extra={"run_id": self.run_id})

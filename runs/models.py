@@ -362,34 +362,29 @@ class Run(models.Model):
         """The stored steps' scalars, ordered by step (only the events after `after_seq` and
         up to `upto_seq`, when given: a live push's delta):
         {"step": [...], "loss": [...], "lr": [...], "grad_norms": {group: [...]},
-        "update_norms": {group: [...]}} (lists aligned with "step")."""
-        series = {"step": [], "loss": [], "lr": [], "grad_norms": {}, "update_norms": {}}
+        "update_norms": {group: [...]}} (lists aligned with "step"). The whole series is
+        kept between reads in this process (runs/kept_series.py): only new steps are read."""
+        from runs import kept_series
+
+        if after_seq is None and upto_seq is None:
+            return kept_series.whole_step_series(self)
+        series = kept_series.empty_step_series()
         rows = self.events.filter(kind=Kind.STEP)
         if after_seq is not None:
             rows = rows.filter(seq__gt=after_seq)
         if upto_seq is not None:
             rows = rows.filter(seq__lte=upto_seq)
-        rows = rows.order_by("seq").values_list("step", "data")
-        for step, data in rows:
-            series["step"].append(step)
-            series["loss"].append(data.get("loss"))
-            series["lr"].append(data.get("lr"))
-            for key in ("grad_norms", "update_norms"):
-                for group, value in (data.get(key) or {}).items():
-                    series[key].setdefault(group, []).append(value)
+        for step, data in rows.order_by("seq").values_list("step", "data"):
+            kept_series.add_step(series, step, data)
         return series
 
     def eval_series(self):
         """The stored evaluation points, ordered by step: {"step": [...], "val_loss": [...],
-        "probe_loss": [...], "dead_relu_share": [...]} (val_loss None: no held-out lines)."""
-        series = {"step": [], "val_loss": [], "probe_loss": [], "dead_relu_share": []}
-        rows = self.events.filter(kind=Kind.EVAL).order_by("step").values_list("step", "data")
-        for step, data in rows:
-            series["step"].append(step)
-            series["val_loss"].append(data.get("val_loss"))
-            series["probe_loss"].append(data.get("probe", {}).get("loss"))
-            series["dead_relu_share"].append(data.get("dead_relu_share"))
-        return series
+        "probe_loss": [...], "dead_relu_share": [...]} (val_loss None: no held-out lines);
+        kept between reads in this process (runs/kept_series.py)."""
+        from runs import kept_series
+
+        return kept_series.whole_eval_series(self)
 
     def eval_steps(self):
         """Sorted steps with a stored evaluation (validation loss and the probe line)."""

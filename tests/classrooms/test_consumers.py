@@ -2,15 +2,19 @@
 routing): /ws/classrooms/<id>/ for the classroom's instructor only, and
 /ws/classrooms/<id>/spotlight/ for the instructor and the class, following the choice."""
 
+import asyncio
 import time
 
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from django.test import Client
 
 from classrooms.live import classroom_group
+from classrooms.spotlight import SharedStage
 from common.sockets import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
+from runs.fanout import Audience
 from runs.models import Kind, run_group
 from tests.classrooms.conftest import falling, make_run
 from tests.sockets import first_message, socket_for
@@ -211,3 +215,54 @@ def test_a_removed_student_loses_the_spotlight_socket(client, classroom, classma
         raise AssertionError("the socket stayed open")
 
     assert async_to_sync(scenario)() == {"type": "websocket.close", "code": CLOSE_FORBIDDEN}
+
+
+def test_the_spotlight_is_rendered_once_for_all_its_sockets(
+    instructor, classroom, student, classmate
+):
+    """Nine projector pages (three people, three tabs each): one stage render on connect,
+    one shared render per push of the run, one stage render when the instructor switches."""
+    first_run = make_run(student, losses=falling(5), classroom=classroom)
+    second_run = make_run(classmate, losses=falling(8), classroom=classroom)
+    classroom.spotlight(first_run)
+    openers = [
+        socket_for(Client(), person, spotlight_path(classroom))
+        for person in (instructor, student, classmate)
+    ]
+
+    async def scenario():
+        stage_renders = SharedStage.renders
+        sockets = [open_socket() for open_socket in openers for _ in range(3)]
+        for socket in sockets:  # (timeouts for a busy machine)
+            assert (await socket.connect(timeout=5))[0]
+        for socket in sockets:
+            stage = await receive_until(socket, "spotlight-stage", 10)
+            assert f'data-run="{first_run.pk}"' in stage
+        on_connect = SharedStage.renders - stage_renders
+        audience = Audience.audiences[first_run.pk]
+        assert len(audience.viewers) == len(sockets)
+        await asyncio.sleep(0.3)  # the joins' own pushes are done
+        renders = audience.renders
+        events = [(Kind.STEP, 6, {"step": 6, "loss": 0.5, "lr": 0.01})]
+        await database_sync_to_async(first_run.append_events)(events, current_step=6)
+        await get_channel_layer().group_send(run_group(first_run.pk), {"type": "run.wake"})
+        for socket in sockets:
+            await receive_until(socket, 'id="run-current-step">6<', 10)
+        per_push = audience.renders - renders
+        stage_renders = SharedStage.renders
+        await database_sync_to_async(classroom.spotlight)(second_run)
+        await get_channel_layer().group_send(
+            classroom_group(classroom.pk), {"type": "classroom.changed", "change": "spotlight"}
+        )
+        for socket in sockets:
+            stage = await receive_until(socket, "spotlight-stage", 10)
+            assert f'data-run="{second_run.pk}"' in stage
+        on_switch = SharedStage.renders - stage_renders
+        left_behind = first_run.pk in Audience.audiences
+        for socket in sockets:
+            await socket.disconnect()
+        return on_connect, per_push, on_switch, left_behind
+
+    on_connect, per_push, on_switch, left_behind = async_to_sync(scenario)()
+    assert (on_connect, per_push, on_switch) == (1, 1, 1)
+    assert not left_behind  # no socket still follows the run shown before

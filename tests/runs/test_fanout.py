@@ -1,14 +1,17 @@
-"""runs.fanout: a run's pushes are rendered once and shared by every viewer of it, and a
-render that meets a dropped database connection is tried again, the sockets kept open."""
+"""runs.fanout: a run's pushes are rendered once and shared by every viewer of it, a
+wake-up reaches each server process once (not once per socket), and a render that meets a
+dropped database connection is tried again, the sockets kept open."""
 
 import asyncio
 
 import pytest
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from django.db import OperationalError
 
 from runs import fanout
 from runs.fanout import Audience
+from runs.models import Kind, run_group
 from runs.training import train_run
 from tests.runs.test_consumer import drain, run_async, run_path
 from tests.sockets import socket_for
@@ -78,3 +81,40 @@ def test_a_render_that_meets_a_dropped_connection_is_tried_again(
     assert len(failures) == 2
     assert 'data-status="queued"' in first
     assert 'data-status="completed"' in pushes[-1][1]
+
+
+def test_a_wake_up_reaches_the_process_once_not_once_per_socket(client, student, start_run):
+    """The audience, not each socket, listens on the run's group: five wake-ups are five
+    messages to this process however many sockets watch, and every socket gets the push."""
+    run = start_run(student)
+    open_socket = socket_for(client, student, run_path(run))
+
+    async def scenario():
+        sockets = [open_socket() for _ in range(VIEWERS)]
+        for socket in sockets:  # (timeouts for a busy machine)
+            assert (await socket.connect(timeout=5))[0]
+        for socket in sockets:
+            await socket.receive_from(timeout=10)
+        audience = Audience.audiences[run.pk]
+        await database_sync_to_async(run.append_events)(
+            [(Kind.STEP, 1, {"step": 1, "loss": 2.5, "lr": 0.01})], current_step=1
+        )
+        layer = get_channel_layer()
+        for _ in range(5):
+            await layer.group_send(run_group(run.pk), {"type": "run.wake"})
+            await asyncio.sleep(0.15)
+        received = await asyncio.gather(
+            *(drain(socket, 10, until='id="run-current-step">1<') for socket in sockets)
+        )
+        figures = audience.figures()
+        for socket in sockets:
+            await socket.disconnect()
+        return figures, received
+
+    figures, received = run_async(scenario)
+    assert figures["wakes"] == 5
+    # what the benchmark reads from the log: a push is rendered once for the viewers in
+    # step and once for those who just joined (the whole state), never once per socket
+    assert figures["renders"] <= 2 * figures["pushes"] and figures["render_cpu_ms"] > 0
+    assert all('id="run-current-step">1<' in pushes[-1][1] for pushes in received)
+    assert run.pk not in Audience.audiences

@@ -26,7 +26,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count, Q
 
-from classrooms.loadlab import Lab, LiveSocket, free_port, percentile, session_cookie
+from classrooms.loadlab import Lab, LiveSocket, free_port, panel_cpu, percentile, session_cookie
+from classrooms.management.commands.load_site import cost_line
 from classrooms.models import Classroom
 from common.roles import make_instructor
 from packs_app.models import Pack
@@ -74,6 +75,7 @@ class Command(BaseCommand):
             f"classroom {classroom.pk} ({tag}): {students} students, pack "
             f"{lesson_pack.slug}, {workers} worker processes, logs in {log_dir}"
         )
+        figures = None
         try:
             lab.start()
             lab.wait_healthy()
@@ -82,8 +84,12 @@ class Command(BaseCommand):
             )
         finally:
             lab.stop()
-            if not keep:
-                self.tear_down(tag, classroom)
+            try:
+                if figures is not None:  # what a load costs, whatever the load was
+                    figures["panel_cpu"] = panel_cpu(classroom, instructor)
+            finally:
+                if not keep:
+                    self.tear_down(tag, classroom)
         self.report(students, figures)
 
     # --- set-up ----------------------------------------------------------------------
@@ -215,6 +221,7 @@ class Command(BaseCommand):
             f"panel socket: {f['live_pushes']} pushes ({f['live_kb']:.0f} KB) while training"
             + (f", error {f['live_error']!r}" if f["live_error"] else "")
         )
+        self.stdout.write(cost_line(f["panel_cpu"], None))
         self.stdout.write(
             f"students={students} all_done_s={f['all_done_s']:.1f} "
             f"max_wait_s={f['max_wait_s']:.1f} "

@@ -33,7 +33,15 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count, Q
 
-from classrooms.loadlab import Lab, LiveSocket, free_port, percentile, session_cookie
+from classrooms.loadlab import (
+    Lab,
+    LiveSocket,
+    audience_figures,
+    free_port,
+    panel_cpu,
+    percentile,
+    session_cookie,
+)
 from classrooms.models import Classroom
 from common.roles import make_instructor
 from packs_app.models import Pack
@@ -87,14 +95,23 @@ class Command(BaseCommand):
             f"{options['runs_each']} runs, then 1 lone student; pack {pack.slug}; 2 worker "
             f"processes; {options['viewers']} viewers; logs in {log_dir}"
         )
+        figures = None
         try:
             lab.start()
             lab.wait_healthy()
             figures = self.measure(lab, rooms, pack, options, tag)
         finally:
             lab.stop()
-            if not options["keep"]:
-                self.tear_down(tag, rooms)
+            try:
+                if figures is not None:  # what a render costs, whatever the load was
+                    room, teacher, _ = rooms[0]
+                    figures["panel_cpu"] = panel_cpu(room, teacher)
+                    figures["audience"] = audience_figures(
+                        lab.log_text("daphne"), figures["watched_pk"]
+                    )
+            finally:
+                if not options["keep"]:
+                    self.tear_down(tag, rooms)
         self.report(figures)
 
     # --- set-up ----------------------------------------------------------------------
@@ -232,6 +249,7 @@ class Command(BaseCommand):
         time.sleep(1)  # the last pushes
         for viewer in viewers:
             viewer.close()
+        time.sleep(2)  # the server sees them go; the run's audience logs what it cost
 
         return {
             **self.run_figures(everyone, lone_run),
@@ -275,7 +293,9 @@ class Command(BaseCommand):
         }
 
     def fanout_figures(self, watched, viewers):
-        """Latency from each step's storing to each viewer's push that shows it."""
+        """Latency from each step's storing to each viewer's push that shows it (steps
+        stored before the viewer connected came with its first, whole-state push: not a
+        fan-out of that step)."""
         watched.refresh_from_db()
         stored = dict(
             RunEvent.objects.filter(run=watched, kind=Kind.STEP).values_list("step", "created_at")
@@ -285,8 +305,11 @@ class Command(BaseCommand):
             for arrived, text in viewer.pushes:
                 match = CURRENT_STEP.search(text)
                 step = int(match.group(1)) if match else 0
-                if step in stored and 'data-status="queued"' not in text:
-                    latencies.append(1000 * (arrived - stored[step].timestamp()))
+                if step not in stored or 'data-status="queued"' in text:
+                    continue
+                stored_at = stored[step].timestamp()
+                if viewer.opened_at and stored_at >= viewer.opened_at:  # not before it watched
+                    latencies.append(1000 * (arrived - stored_at))
             if viewer.saw('data-status="completed"'):
                 saw_end += 1
         took = (
@@ -323,6 +346,7 @@ class Command(BaseCommand):
             f"the step was stored; the watched run took {f['watched_s']:.1f} s "
             f"(others: {f['run_s_median']:.1f} s median)"
         )
+        self.stdout.write(cost_line(f["panel_cpu"], f["audience"]))
         yes = {True: "true", False: "false"}
         self.stdout.write(
             f"runs={f['runs']} all_completed={yes[f['all_completed']]} "
@@ -330,3 +354,22 @@ class Command(BaseCommand):
             f"resumed={f['resumed']} panel_p95_ms={percentile(panel, 0.95):.0f} "
             f"fanout_viewers={f['fanout_viewers']} fanout_p95_ms={percentile(fanout, 0.95):.0f}"
         )
+
+
+def cost_line(panel, audience):
+    """What a panel load and a push cost in CPU (independent of how loaded the machine was),
+    and the load average when it was measured."""
+    import os
+
+    words = (
+        f"cost: panel load {panel['cpu_ms']:.0f} ms CPU ({panel['wall_ms']:.0f} ms wall; "
+        f"{panel['cold_cpu_ms']:.0f} ms CPU cold)"
+    )
+    if audience:
+        words += (
+            f"; watched run: {audience['wakes']} wake-ups, {audience['pushes']} pushes, "
+            f"{audience['renders']} renders of {audience['render_cpu_ms']:.0f} ms CPU each, "
+            f"{audience['send_ms']:.0f} ms to hand each push to every socket"
+        )
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    return words + f"; load average {load}"
