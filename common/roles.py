@@ -27,4 +27,7 @@ def make_instructor(user):
 
 
 def role_context(request):
-    return {"is_instructor": is_instructor(request.user)}
+    # a request refused before the authentication middleware ran (a Host header the site
+    # does not serve) has no user: its error page is a visitor's
+    user = getattr(request, "user", None)
+    return {"is_instructor": user is not None and is_instructor(user)}

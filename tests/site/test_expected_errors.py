@@ -57,3 +57,14 @@ def test_the_admin_is_branded_and_shows_settings_as_tables(client, make_user, se
     page = client.get(f"/admin/classrooms/classroom/{room.pk}/change/").content.decode()
     assert 'class="settings-table"' in page
     assert "How big each update is" in page and "(fixed for students)" in page
+
+
+@pytest.mark.django_db
+def test_a_host_the_site_does_not_serve_is_a_400_page_not_a_500(client, settings):
+    """Refused by Django before the authentication middleware sets request.user: the 400
+    page still renders (as a visitor's), with DEBUG off."""
+    settings.DEBUG = False
+    client.raise_request_exception = False
+    response = client.get("/", HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    assert "That request could not be used" in response.content.decode()
