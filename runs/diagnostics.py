@@ -101,6 +101,11 @@ def smoothed(losses, window=SMOOTH_WINDOW):
     return sum(tail) / len(tail) if tail else None
 
 
+def loss_words(x):
+    """A loss as a reader takes it in: 2 decimals, a big one whole with thousands marked."""
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.2f}"
+
+
 def diverged(losses, vocab_size):
     """Fires when any loss is not finite (None, inf, nan), or when the smoothed loss
     s = mean(last 20 losses) > 1.5 × ln V (V = vocabulary size, ln V the uniform guess)."""
@@ -110,7 +115,7 @@ def diverged(losses, vocab_size):
     if not broken and (s is None or s <= DIVERGED_RATIO * uniform):
         return None
     how = "a loss became infinite or not a number" if broken else (
-        f"its smoothed loss is {s:.2f}, far above the uniform guess ln {vocab_size} = "
+        f"its smoothed loss is {loss_words(s)}, far above the uniform guess ln {vocab_size} = "
         f"{uniform:.2f}")
     return Finding(
         "diverged",

@@ -10,6 +10,7 @@ import pytest
 
 from tests.browser.conftest import screenshot
 from tests.browser.test_classroom_browser import create_classroom, make_instructor
+from tests.browser.test_first_look_browser import WIDEST
 
 pytestmark = [pytest.mark.browser, pytest.mark.services]
 
@@ -87,8 +88,13 @@ def test_a_lesson_with_a_diverged_run_stays_readable(new_page, lab_server):
     teacher.locator(f"#result-run-{grace_run}").wait_for()
     chart = canvas(teacher)
     chart.wait_for()
-    teacher.wait_for_function("document.querySelector('#overlay canvas').dataset.clipped === '1'")
-    assert float(chart.get_attribute("data-ymax")) < 10  # not stretched to 600,000
+    # read in one go in the page: a push may swap the chart for a fresh one between reads
+    ymax = teacher.wait_for_function(
+        """() => { const c = document.querySelector('#overlay canvas');
+                   return c && c.dataset.clipped === '1' && c.dataset.ymax
+                       ? Number(c.dataset.ymax) : null; }"""
+    ).json_value()
+    assert ymax < 10  # not stretched to 600,000
     ed_row = teacher.locator("#roster tr[data-student='ed']")
     assert "Diverged" in ed_row.inner_text() and ed_row.get_attribute("data-attention") == "1"
     assert "private" in teacher.locator("#roster tr[data-student='di']").inner_text()
@@ -96,8 +102,12 @@ def test_a_lesson_with_a_diverged_run_stays_readable(new_page, lab_server):
 
     # log scale shows the whole of it; hiding the diverged run rescales to the others
     teacher.check("[data-overlay-log]")
-    assert chart.get_attribute("data-scale") == "log"
-    assert float(chart.get_attribute("data-ymax")) >= 6e5
+    ymax = teacher.wait_for_function(
+        """() => { const c = document.querySelector('#overlay canvas');
+                   return c && c.dataset.scale === 'log' && c.dataset.ymax
+                       ? Number(c.dataset.ymax) : null; }"""
+    ).json_value()
+    assert ymax >= 6e5
     teacher.uncheck("[data-overlay-log]")
     ed_curve = teacher.locator("#overlay li", has_text="ed ·")
     shown = int(chart.get_attribute("data-shown"))
@@ -128,8 +138,9 @@ def test_a_lesson_with_a_diverged_run_stays_readable(new_page, lab_server):
     phone.context.add_cookies(teacher.context.cookies())
     phone.goto(f"/classrooms/{classroom_id}/")
     phone.locator(f"#result-run-{grace_run}").wait_for()
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 400
     screenshot(phone, "instructor-panel-phone")
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 400, (width, phone.evaluate(WIDEST))
 
     # a page per student
     teacher.locator("#roster tr[data-student='ed'] th a").click()

@@ -37,6 +37,8 @@ def test_diverged_fires_on_a_non_finite_loss_and_on_a_loss_far_above_uniform():
     # 1.5 × ln 40 = 5.53: just below stays quiet, just above fires
     assert diverged([5.5] * 20, V) is None
     assert diverged([5.6] * 20, V) is not None
+    # a huge loss reads as a whole number with its thousands marked, not 515250.00
+    assert "smoothed loss is 515,250," in diverged([515250.0] * 20, V).explanation
 
 
 def test_diverged_stays_quiet_on_a_healthy_run_that_starts_above_uniform():
