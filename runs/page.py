@@ -29,6 +29,7 @@ from runs.probe_view import (
     LINE,
     PROBE,
     diagnostics_context,
+    evals_delta_context,
     has_probe,
     learning_context,
     nearest_before,
@@ -159,8 +160,15 @@ def render_live(run, since=None):
         window = RunEvent.objects.filter(run=run, seq__gt=since, seq__lte=run.last_seq)
         changed = set(window.exclude(kind=Kind.STEP).order_by().values_list("kind", flat=True))
     ended = changed.intersection(TERMINAL_KINDS)
-    if since is None or Kind.EVAL in changed or ended:
+    if since is None:  # the whole evaluation series; after it, only the new points
         context.update(learning_context(run))
+        parts.append(render_to_string("runs/detail.html#evals", context))
+    elif Kind.EVAL in changed:
+        context.update(evals_delta_context(run, since, run.last_seq))
+        parts.append(render_to_string("runs/detail.html#evals_delta", context))
+    if since is None or Kind.EVAL in changed or ended:
+        if since is not None:
+            context.update(learning_context(run, with_data=False))
         for name in ("learning", "snapshots_note"):
             parts.append(render_to_string(f"runs/detail.html#{name}", context))
     if since is None or Kind.SNAPSHOT in changed or ended:  # reads every step: not too often
@@ -171,9 +179,12 @@ def render_live(run, since=None):
         if delta["step"]:
             context["series_json"] = series_json(delta)
             parts.append(render_to_string("runs/detail.html#series_delta", context))
-    # a new snapshot, or the end of the run ("Following live" becomes "Last snapshot")
+    # a new snapshot, or the end of the run ("Following live" becomes "Last snapshot"), or
+    # the probe line at a new evaluation: between snapshots its attention maps are those
+    # already on the page, kept there (hx-preserve) rather than sent again
     if changed.intersection({Kind.SNAPSHOT, Kind.EVAL, *TERMINAL_KINDS}):
         context.update(snapshot_context(run, following=True))
+        context["attention_kept"] = since is not None and Kind.SNAPSHOT not in changed
         parts.append(render_to_string("runs/detail.html#scrubber", context))
         parts.append(render_to_string("runs/detail.html#snapshot", context))
     if Kind.SAMPLES in changed:
@@ -373,6 +384,8 @@ def snapshot_context(run, step=None, pos=None, following=True, view=None):
         if view == LINE else None,
         "chars_json": json.dumps([t["text"] for t in tokens], ensure_ascii=False),
         "heads": attention_heads(attention) if attention is not None else [],
+        # names what the maps show: a push between snapshots keeps the element of this id
+        "attention_id": f"run-attention-{run.id}-{view}-{snapshot.get('attn_step', line_step)}",
     }
 
 

@@ -85,28 +85,19 @@ def run_telling_position(run):
     return 0 if first is None else telling_position(first, newest)
 
 
-def learning_context(run):
+def learning_context(run, with_data=True):
     """The validation series and the probe's loss per position over time, as JSON for the
-    loss chart and the heatmap; what the chart's gap is; how many snapshots and why."""
-    rows = list(  # only the keys drawn: an evaluation's top-k would be read for nothing
-        run.events.filter(kind=Kind.EVAL)
-        .order_by("step")
-        .values_list("step", "data__val_loss", "data__probe__losses")
-    )
+    loss chart and the heatmap (`with_data`: the page's first load; a push sends only the
+    new points, evals_delta_context); what the chart's gap is; how many snapshots and why."""
+    fields = ("step", "data__val_loss", "data__probe__losses")
+    # only the keys drawn: an evaluation's top-k would be read for nothing
+    rows = list(run.events.filter(kind=Kind.EVAL).order_by("step").values_list(
+        *(fields if with_data else fields[:2])
+    ))
     started = run.started_data()
-    steps = [step for step, _, _ in rows]
-    val = [value for _, value, _ in rows]
-    probe_losses = [losses or [] for _, _, losses in rows]
-    labels = probe_labels(run, started)
+    steps = [row[0] for row in rows]
+    val = [row[1] for row in rows]
     context = {
-        "evals_json": json.dumps(
-            {"step": steps, "val_loss": rounded(val, 4) if val else []}, separators=(",", ":")
-        ),
-        "heatmap_json": json.dumps(
-            {"steps": steps, "losses": probe_losses, "chars": labels,
-             "uniform": run.baseline_loss},
-            ensure_ascii=False, separators=(",", ":"),
-        ),
         "probe": started.get("probe"),
         "split": {
             "train": started.get("train_docs"),
@@ -117,7 +108,36 @@ def learning_context(run):
         "gap": validation_gap(run, steps, val),
         **snapshot_budget(run, started),
     }
+    if with_data:
+        context.update(evals_data(run, rows, started))
     return context
+
+
+def evals_delta_context(run, after_seq, upto_seq):
+    """The evaluations stored after seq `after_seq` (up to `upto_seq`) as the JSON of
+    learning_context, for the page to add to what it has (static/js/lab-data.js)."""
+    rows = list(
+        run.events.filter(kind=Kind.EVAL, seq__gt=after_seq, seq__lte=upto_seq)
+        .order_by("step")
+        .values_list("step", "data__val_loss", "data__probe__losses")
+    )
+    return evals_data(run, rows, run.started_data())
+
+
+def evals_data(run, rows, started):
+    """evals_json and heatmap_json of (step, val_loss, probe losses) rows."""
+    steps = [step for step, _, _ in rows]
+    val = [value for _, value, _ in rows]
+    return {
+        "evals_json": json.dumps(
+            {"step": steps, "val_loss": rounded(val, 4) if val else []}, separators=(",", ":")
+        ),
+        "heatmap_json": json.dumps(
+            {"steps": steps, "losses": [losses or [] for _, _, losses in rows],
+             "chars": probe_labels(run, started), "uniform": run.baseline_loss},
+            ensure_ascii=False, separators=(",", ":"),
+        ),
+    }
 
 
 def probe_labels(run, started):

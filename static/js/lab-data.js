@@ -6,7 +6,8 @@
 
   // Dense by step: index step - 1. A delta that repeats steps just overwrites them.
   const series = { step: [], loss: [], lr: [], grad_norms: {}, update_norms: {} };
-  // the evaluation points (validation loss, the probe's loss per position), replaced whole
+  // the evaluation points (validation loss, the probe's loss per position): loaded whole
+  // from #run-evals, then grown by the new points the socket swaps into #run-evals-delta
   let evals = { step: [], val_loss: [] };
   let heatmap = { steps: [], losses: [], chars: [] };
   const drawers = [];
@@ -58,6 +59,29 @@
     });
   }
 
+  // New evaluation points from a push: added in step order (a repeated step overwrites).
+  function mergeEvals(newEvals, newHeatmap) {
+    if (newEvals && newEvals.step) {
+      newEvals.step.forEach(function (step, i) {
+        let at = evals.step.indexOf(step);
+        if (at < 0) at = evals.step.length;
+        evals.step[at] = step;
+        evals.val_loss[at] = newEvals.val_loss[i];
+      });
+    }
+    if (newHeatmap && newHeatmap.steps) {
+      newHeatmap.steps.forEach(function (step, i) {
+        let at = heatmap.steps.indexOf(step);
+        if (at < 0) at = heatmap.steps.length;
+        heatmap.steps[at] = step;
+        heatmap.losses[at] = newHeatmap.losses[i];
+      });
+      // the probe line's characters are known once the run has started
+      if (newHeatmap.chars && newHeatmap.chars.length) heatmap.chars = newHeatmap.chars;
+      if (newHeatmap.uniform !== undefined) heatmap.uniform = newHeatmap.uniform;
+    }
+  }
+
   function reset(data) {
     series.step = [];
     series.loss = [];
@@ -79,6 +103,11 @@
       ingested.add(learning);
       evals = json(learning, "evals", evals);
       heatmap = json(learning, "heatmap", heatmap);
+    }
+    const evalsDelta = document.getElementById("run-evals-delta");
+    if (evalsDelta && !ingested.has(evalsDelta)) {
+      ingested.add(evalsDelta);
+      mergeEvals(json(evalsDelta, "evals", null), json(evalsDelta, "heatmap", null));
     }
     const delta = document.getElementById("run-series-delta");
     if (delta && !ingested.has(delta)) {

@@ -20,6 +20,7 @@ pytestmark = pytest.mark.services  # its queries run on PostgreSQL too
 LIVE_IDS = [
     "run-status",
     "run-series",
+    "run-evals",
     "run-learning",
     "run-snapshots-note",
     "run-diagnostics",
@@ -265,6 +266,61 @@ def test_a_builtin_packs_samples_also_say_how_many_are_correct(client, student, 
     assert page.samples_context(run)["correct_count"] is None
 
 
+def test_a_push_between_snapshots_keeps_the_attention_and_adds_only_new_evaluations(
+    client, student, running_run
+):
+    """At an evaluation between snapshots the probe line's predictions change, its attention
+    (stored at snapshot steps only) does not: the push sends the panels without the maps
+    (the page keeps its own, hx-preserve) and only the new evaluation points."""
+    run, seq_of_step = running_run(until=25)
+    assert run.snapshot_steps() == [1, 10, 20]
+    new_evals = [step for step in run.eval_steps() if 22 < step <= 25]
+    assert new_evals == [23, 24, 25]  # this tiny run evaluates at every step
+
+    pushed = page.render_live(run, since=seq_of_step[22])
+    assert ids_of(pushed) == [
+        "run-status",
+        "run-evals-delta",
+        "run-learning",
+        "run-snapshots-note",
+        "run-series-delta",
+        "run-scrubber",
+        "run-snapshot-view",
+    ]
+    evals = page_data(pushed, "run-evals-delta", "evals")
+    heatmap = page_data(pushed, "run-evals-delta", "heatmap")
+    stored = {e.step: e.data for e in run.events.filter(kind=Kind.EVAL, step__in=new_evals)}
+    assert evals["step"] == heatmap["steps"] == new_evals
+    assert heatmap["losses"] == [stored[step]["probe"]["losses"] for step in new_evals]
+    # (to 4 significant digits, as the whole series on the page)
+    assert evals["val_loss"] == pytest.approx([stored[s]["val_loss"] for s in new_evals], 1e-3)
+
+    # the probe line at step 25; its maps are step 20's, which the page already shows
+    view = element_html(pushed, "run-snapshot-view")
+    kept_id = f"run-attention-{run.pk}-probe-20"
+    assert 'data-step="25"' in view and "data-attn=" not in view
+    grid = re.search(rf'<div id="{kept_id}" class="attention-grid"[^>]*>', view).group(0)
+    assert 'hx-preserve="true"' in grid
+    assert 'hx-trigger="load"' in grid  # if the page has other maps, it fetches the panels
+    client.force_login(student)
+    first_load = client.get(reverse("runs:detail", args=[run.pk])).content.decode()
+    on_page = element_html(first_load, kept_id)
+    assert "hx-preserve" not in on_page and on_page.count("data-attn=") == len(
+        page.snapshot_context(run)["heads"]
+    ) > 0
+
+    # a new snapshot sends its maps (under a new id), and the evaluation points since
+    with_snapshot = page.render_live(run, since=seq_of_step[19])
+    assert "hx-preserve" not in with_snapshot and "data-attn=" in with_snapshot
+    assert page_data(with_snapshot, "run-evals-delta", "evals")["step"] == [20, 21, 22, 23, 24, 25]
+
+
+def test_a_push_without_new_evaluations_sends_no_evaluation_data(running_run):
+    run, seq_of_step = running_run(until=25)
+    pushed = page.render_live(run, since=run.last_seq)
+    assert ids_of(pushed) == ["run-status"]
+
+
 def test_a_push_stops_at_the_runs_last_seq(running_run):
     """Events stored after the run row was read wait for the next push (which starts at
     that row's last_seq), so none is sent twice or skipped."""
@@ -451,6 +507,14 @@ def page_series(html, id_="run-series"):
     import json
 
     attr = re.search(rf'id="{id_}"[^>]*data-series="([^"]*)"', html).group(1)
+    return json.loads(html_lib.unescape(attr))
+
+
+def page_data(html, id_, name):
+    import html as html_lib
+    import json
+
+    attr = re.search(rf'id="{id_}"[^>]*data-{name}="([^"]*)"', html).group(1)
     return json.loads(html_lib.unescape(attr))
 
 

@@ -300,7 +300,7 @@ class Command(BaseCommand):
         stored = dict(
             RunEvent.objects.filter(run=watched, kind=Kind.STEP).values_list("step", "created_at")
         )
-        latencies, saw_end = [], 0
+        latencies, sizes, saw_end = [], [], 0
         for viewer in viewers:
             for arrived, text in viewer.pushes:
                 match = CURRENT_STEP.search(text)
@@ -310,6 +310,7 @@ class Command(BaseCommand):
                 stored_at = stored[step].timestamp()
                 if viewer.opened_at and stored_at >= viewer.opened_at:  # not before it watched
                     latencies.append(1000 * (arrived - stored_at))
+                    sizes.append(len(text.encode()))
             if viewer.saw('data-status="completed"'):
                 saw_end += 1
         took = (
@@ -321,6 +322,7 @@ class Command(BaseCommand):
             "fanout_viewers": saw_end,
             "fanout_opened": sum(1 for v in viewers if v.handshake == 101),
             "fanout_ms": latencies,
+            "push_bytes": sizes,  # of the pushes timed: what each step costs a socket
             "watched_s": took,
             "watched_pk": watched.pk,
         }
@@ -341,7 +343,8 @@ class Command(BaseCommand):
             )
         self.stdout.write(
             f"fan-out: {f['fanout_opened']} viewers connected to run {f['watched_pk']}, "
-            f"{f['fanout_viewers']} saw it end; {len(fanout)} pushes, p50 "
+            f"{f['fanout_viewers']} saw it end; {len(fanout)} pushes "
+            f"({statistics.mean(f['push_bytes'] or [0]) / 1000:.1f} KB each on average), p50 "
             f"{percentile(fanout, 0.5):.0f} ms, p95 {percentile(fanout, 0.95):.0f} ms after "
             f"the step was stored; the watched run took {f['watched_s']:.1f} s "
             f"(others: {f['run_s_median']:.1f} s median)"
