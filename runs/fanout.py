@@ -55,6 +55,10 @@ class Audience:
         self.ended = False
         self.render_cpu = 0.0  # CPU seconds of the renders (time.thread_time: whatever the
         self.send_seconds = 0.0  # machine runs besides) and wall seconds handing out pushes
+        self.render_wall = 0.0  # wall seconds from asking for a render to having it
+        self.woken_at = None  # when the first wake-up not yet pushed arrived
+        # wall seconds from a wake-up to its push handed to every socket: sum, count, max
+        self.wake_to_sent = [0.0, 0, 0.0]
         self.listening = asyncio.ensure_future(self.listen())
         self.subscribed = asyncio.get_running_loop().create_future()
 
@@ -86,6 +90,7 @@ class Audience:
     def figures(self):
         """What this audience cost so far (manage.py load_site reads it from the server's
         log, where it is written when the run has ended)."""
+        total, timed, longest = self.wake_to_sent
         return {
             "run_id": self.run_id,
             "wakes": self.wakes,
@@ -93,6 +98,9 @@ class Audience:
             "renders": self.renders,
             "render_cpu_ms": round(1000 * self.render_cpu / max(1, self.renders), 2),
             "send_ms": round(1000 * self.send_seconds / max(1, self.pushes), 2),
+            "render_wall_ms": round(1000 * self.render_wall / max(1, self.pushes), 1),
+            "wake_to_sent_ms": round(1000 * total / max(1, timed), 1),
+            "wake_to_sent_max_ms": round(1000 * longest, 1),
         }
 
     async def listen(self):
@@ -112,6 +120,7 @@ class Audience:
                     continue
                 if event.get("type") == "run.wake":
                     self.wakes += 1
+                    self.woken_at = self.woken_at or time.monotonic()
                     self.mark_dirty()
                 elif event.get("type") == "access.changed":
                     for viewer in list(self.viewers):
@@ -150,12 +159,15 @@ class Audience:
                 return
 
     async def push(self):
+        woken_at, self.woken_at = self.woken_at, None
         viewers = list(self.viewers)
         sinces = {viewer.since for viewer in viewers}
         # not on the thread every sync view of this server shares: a slow page elsewhere
         # (an instructor's panel) must not hold back a whole class's pushes
         render = off_the_server_thread(render_for)
+        render_started = time.monotonic()
         last_seq, rendered, cpu, ended = await render(self.run_id, sinces)
+        self.render_wall += time.monotonic() - render_started
         self.renders += len(rendered)
         self.render_cpu += cpu
         self.pushes += 1
@@ -167,6 +179,10 @@ class Audience:
                 sends.append(viewer.send(text_data=html))
         results = await asyncio.gather(*sends, return_exceptions=True)
         self.send_seconds += time.perf_counter() - started
+        if woken_at is not None:
+            took = time.monotonic() - woken_at
+            total, timed, longest = self.wake_to_sent
+            self.wake_to_sent = [total + took, timed + 1, max(longest, took)]
         if ended and not self.ended:  # what watching the run cost this server, once
             self.ended = True
             log.info("audience saw the run end", extra=self.figures())

@@ -392,15 +392,15 @@ class Run(models.Model):
 
     def evaluation(self, step):
         """The stored evaluation at `step` ({"val_loss", "probe": {...}, ...}), or None."""
-        event = self.events.filter(kind=Kind.EVAL, step=step).only("data").first()
-        return event.data if event else None
+        # (values_list: an instance read .only("data") would fetch its run_id in a 2nd query)
+        return self.events.filter(kind=Kind.EVAL, step=step).values_list("data", flat=True).first()
 
     def started_data(self):
         """The run.started event's data ({} before it started); read once per instance."""
         if getattr(self, "_started", None):
             return self._started
-        event = self.events.filter(kind=Kind.STARTED).only("data").first()
-        self._started = event.data if event else {}
+        data = self.events.filter(kind=Kind.STARTED).values_list("data", flat=True).first()
+        self._started = data or {}
         return self._started
 
     def probe_attention(self, step):
@@ -420,8 +420,8 @@ class Run(models.Model):
 
     def snapshot(self, step):
         """The stored snapshot at `step` (the engine's record.to_snapshot() dict), or None."""
-        event = self.events.filter(kind=Kind.SNAPSHOT, step=step).only("data").first()
-        return event.data if event else None
+        rows = self.events.filter(kind=Kind.SNAPSHOT, step=step)
+        return rows.values_list("data", flat=True).first()
 
     def latest_snapshot_step(self):
         """The newest snapshot step, or None."""

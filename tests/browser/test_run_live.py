@@ -68,6 +68,24 @@ def test_watch_a_run_learn_scrub_back_and_see_it_complete(page, new_page, lab_se
     assert page.locator(".token-strip .token").count() > 1
     screenshot(page, "run-live-training")
 
+    # between snapshots a push moves the probe line on and leaves the maps on the page as
+    # they are (the push does not carry them): the same element, still drawn
+    shown, grid = page.evaluate(f"""() => {{
+        const grid = document.querySelector(".attention-grid");
+        grid._seen = true;
+        return [({STATE})().shownStep, grid.id];
+    }}""")
+    page.wait_for_function(f"() => ({STATE})().shownStep !== '{shown}'", timeout=60_000)
+    now_grid, same_node = page.evaluate(
+        """() => {
+            const grid = document.querySelector(".attention-grid");
+            return [grid.id, !!grid._seen];
+        }"""
+    )
+    # the same maps stay the same element; a new snapshot's come as a new one
+    assert same_node == (now_grid == grid)
+    assert thumbs.first.evaluate(BLUE_PIXELS) > 0 and thumbs.count() == 16
+
     # scrub back to the first snapshot with the keyboard; live pushes leave it there
     page.focus("#scrub-range")
     page.keyboard.press("Home")
@@ -127,4 +145,11 @@ def test_watch_a_run_learn_scrub_back_and_see_it_complete(page, new_page, lab_se
     assert projector.locator("[ws-connect]").count() == 0
     projector.wait_for_function(f"() => ({STATE})().points === {NUM_STEPS}")
     assert projector.locator(".head-thumb canvas.heatmap").last.evaluate(BLUE_PIXELS) > 0
+    # the evaluation points the live page gathered push by push are those a fresh load has
+    points = "() => [LabData.evals().step, LabData.evals().val_loss, LabData.heatmap().steps]"
+    grown, fresh = page.evaluate(points), projector.evaluate(points)
+    assert len(fresh[0]) > 10 and grown == fresh
+    assert page.evaluate("() => LabData.heatmap().losses") == projector.evaluate(
+        "() => LabData.heatmap().losses"
+    )
     screenshot(projector, "run-complete-projector")

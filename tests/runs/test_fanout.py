@@ -118,3 +118,37 @@ def test_a_wake_up_reaches_the_process_once_not_once_per_socket(client, student,
     assert figures["renders"] <= 2 * figures["pushes"] and figures["render_cpu_ms"] > 0
     assert all('id="run-current-step">1<' in pushes[-1][1] for pushes in received)
     assert run.pk not in Audience.audiences
+
+
+def test_sockets_in_step_get_one_render_and_the_very_same_text(client, student, start_run):
+    """Once every socket has had the state, a wake-up is one render, however many sockets
+    watch, and each of them is sent that same text."""
+    run = start_run(student)
+    open_socket = socket_for(client, student, run_path(run))
+
+    async def scenario():
+        sockets = [open_socket() for _ in range(VIEWERS)]
+        for socket in sockets:
+            assert (await socket.connect(timeout=5))[0]
+        for socket in sockets:
+            await socket.receive_from(timeout=10)
+        audience = Audience.audiences[run.pk]
+        while audience.dirty or (audience.pusher and not audience.pusher.done()):
+            await asyncio.sleep(0.05)  # the pushes for sockets that joined late
+        renders, pushes = audience.renders, audience.pushes
+        await database_sync_to_async(run.append_events)(
+            [(Kind.STEP, 1, {"step": 1, "loss": 2.5, "lr": 0.01})], current_step=1
+        )
+        await get_channel_layer().group_send(run_group(run.pk), {"type": "run.wake"})
+        received = await asyncio.gather(
+            *(drain(socket, 10, until='id="run-current-step">1<') for socket in sockets)
+        )
+        rendered = (audience.renders - renders, audience.pushes - pushes)
+        for socket in sockets:
+            await socket.disconnect()
+        return rendered, received
+
+    (renders, pushes), received = run_async(scenario)
+    assert (renders, pushes) == (1, 1)
+    lasts = {pushes[-1][1] for pushes in received}
+    assert len(lasts) == 1 and 'id="run-current-step">1<' in lasts.pop()

@@ -371,8 +371,11 @@ def cost_line(panel, audience):
     if audience:
         words += (
             f"; watched run: {audience['wakes']} wake-ups, {audience['pushes']} pushes, "
-            f"{audience['renders']} renders of {audience['render_cpu_ms']:.0f} ms CPU each, "
-            f"{audience['send_ms']:.0f} ms to hand each push to every socket"
+            f"{audience['renders']} renders of {audience['render_cpu_ms']:.0f} ms CPU each "
+            f"({audience.get('render_wall_ms', float('nan')):.0f} ms wall a push), "
+            f"{audience['send_ms']:.0f} ms to hand each push to every socket, "
+            f"{audience.get('wake_to_sent_ms', float('nan')):.0f} ms from a wake-up to its "
+            f"push sent (at most {audience.get('wake_to_sent_max_ms', float('nan')):.0f})"
         )
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     return words + f"; load average {load}"
