@@ -5,9 +5,10 @@ must not be rendered 100 times per wake-up, nor woken 100 times. Every socket of
 joins the run's Audience, and only the audience listens on the run's group: one channel per
 run and process, so a wake-up is one message to this process, not one per socket. A
 wake-up marks the audience dirty and a single pusher renders when due (at most
-1 / push_interval a second): the run is read once, its fragments rendered once for each
+1 / push_interval a second): the run is read and its fragments rendered once for each
 distinct point viewers are at (`since`: all viewers in step share one render; one who just
-connected gets the full state), and the same text is sent to each. An access hint to the
+connected gets the full state), in a thread, never on the event loop; the same text is sent
+to each of them, those in step first. An access hint to the
 group is passed on to every viewer. A render that meets an unreachable database is tried
 again until it is back; the sockets stay open.
 """
@@ -55,7 +56,7 @@ class Audience:
         self.ended = False
         self.render_cpu = 0.0  # CPU seconds of the renders (time.thread_time: whatever the
         self.send_seconds = 0.0  # machine runs besides) and wall seconds handing out pushes
-        self.render_wall = 0.0  # wall seconds from asking for a render to having it
+        self.render_wall = 0.0  # wall seconds from asking for renders to having them
         self.woken_at = None  # when the first wake-up not yet pushed arrived
         # wall seconds from a wake-up to its push handed to every socket: sum, count, max
         self.wake_to_sent = [0.0, 0, 0.0]
@@ -160,29 +161,38 @@ class Audience:
 
     async def push(self):
         woken_at, self.woken_at = self.woken_at, None
-        viewers = list(self.viewers)
-        sinces = {viewer.since for viewer in viewers}
-        # not on the thread every sync view of this server shares: a slow page elsewhere
-        # (an instructor's panel) must not hold back a whole class's pushes
-        render = off_the_server_thread(render_for)
-        render_started = time.monotonic()
-        last_seq, rendered, cpu, ended = await render(self.run_id, sinces)
-        self.render_wall += time.monotonic() - render_started
-        self.renders += len(rendered)
-        self.render_cpu += cpu
+        groups = {}  # since -> the viewers at that point
+        for viewer in list(self.viewers):
+            groups.setdefault(viewer.since, []).append(viewer)
+        # those in step first (a small delta, rendered in a few ms), then the ones who just
+        # joined (the whole state, several times the work): a class opening the page must
+        # not hold back the pushes of those already watching
+        order = sorted(groups, key=lambda since: (since is None, -(since or 0)))
         self.pushes += 1
-        started = time.perf_counter()
-        sends = []
-        for viewer in viewers:
-            if viewer in self.viewers:
-                html, viewer.since = rendered[viewer.since], last_seq
-                sends.append(viewer.send(text_data=html))
-        results = await asyncio.gather(*sends, return_exceptions=True)
-        self.send_seconds += time.perf_counter() - started
-        if woken_at is not None:
-            took = time.monotonic() - woken_at
-            total, timed, longest = self.wake_to_sent
-            self.wake_to_sent = [total + took, timed + 1, max(longest, took)]
+        ended, results = False, []
+        for since in order:
+            # not on the thread every sync view of this server shares: a slow page elsewhere
+            # (an instructor's panel) must not hold back a whole class's pushes
+            render = off_the_server_thread(render_for)
+            render_started = time.monotonic()
+            last_seq, rendered, cpu, at_end = await render(self.run_id, {since})
+            ended = ended or at_end
+            self.render_wall += time.monotonic() - render_started
+            self.renders += len(rendered)
+            self.render_cpu += cpu
+            started = time.perf_counter()
+            html, sends = rendered[since], []
+            for viewer in groups[since]:
+                if viewer in self.viewers and viewer.since == since:
+                    viewer.since = last_seq
+                    sends.append(viewer.send(text_data=html))  # the same str for each
+            results += await asyncio.gather(*sends, return_exceptions=True)
+            self.send_seconds += time.perf_counter() - started
+            if woken_at is not None and since is not None:  # a wake-up's push, sent
+                took = time.monotonic() - woken_at
+                total, timed, longest = self.wake_to_sent
+                self.wake_to_sent = [total + took, timed + 1, max(longest, took)]
+                woken_at = None
         if ended and not self.ended:  # what watching the run cost this server, once
             self.ended = True
             log.info("audience saw the run end", extra=self.figures())

@@ -3,6 +3,7 @@ wake-up reaches each server process once (not once per socket), and a render tha
 dropped database connection is tried again, the sockets kept open."""
 
 import asyncio
+import time
 
 import pytest
 from channels.db import database_sync_to_async
@@ -152,3 +153,49 @@ def test_sockets_in_step_get_one_render_and_the_very_same_text(client, student, 
     assert (renders, pushes) == (1, 1)
     lasts = {pushes[-1][1] for pushes in received}
     assert len(lasts) == 1 and 'id="run-current-step">1<' in lasts.pop()
+
+
+def test_viewers_in_step_are_sent_their_push_before_a_newcomers_whole_state(
+    client, student, start_run, monkeypatch
+):
+    """A push for viewers at different points renders each point apart, those in step
+    first: a class opening the page does not hold back the pushes of those watching."""
+    run = start_run(student)
+    open_socket = socket_for(client, student, run_path(run))
+    real_render, asked = fanout.render_for, []
+
+    def recorded_render(run_id, sinces):
+        asked.append(set(sinces))
+        return real_render(run_id, sinces)
+
+    monkeypatch.setattr(fanout, "render_for", recorded_render)
+
+    async def scenario():
+        watching = [open_socket() for _ in range(3)]
+        for socket in watching:
+            assert (await socket.connect(timeout=5))[0]
+            await socket.receive_from(timeout=10)
+        audience = Audience.audiences[run.pk]
+        while audience.dirty or (audience.pusher and not audience.pusher.done()):
+            await asyncio.sleep(0.05)
+        await database_sync_to_async(run.append_events)(
+            [(Kind.STEP, 1, {"step": 1, "loss": 2.5, "lr": 0.01})], current_step=1
+        )
+        asked.clear()
+        # the next push waits a second: the newcomer and the wake-up are both in it
+        audience.push_interval, audience.last_push = 1.0, time.monotonic()
+        newcomer = open_socket()
+        assert (await newcomer.connect(timeout=5))[0]
+        await get_channel_layer().group_send(run_group(run.pk), {"type": "run.wake"})
+        everyone = [*watching, newcomer]
+        received = await asyncio.gather(
+            *(drain(socket, 10, until='id="run-current-step">1<') for socket in everyone)
+        )
+        for socket in everyone:
+            await socket.disconnect()
+        return received
+
+    received = run_async(scenario)
+    assert len(asked) == 2 and None not in asked[0] and asked[1] == {None}
+    assert all('id="run-current-step">1<' in pushes[-1][1] for pushes in received)
+    assert 'id="run-series"' in received[-1][-1][1]  # the newcomer: the whole state
