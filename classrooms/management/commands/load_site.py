@@ -302,11 +302,13 @@ class Command(BaseCommand):
         )
         latencies, sizes, saw_end = [], [], 0
         for viewer in viewers:
-            for arrived, text in viewer.pushes:
+            shown = set()  # a later push showing the same step again (a resume's note, a
+            for arrived, text in viewer.pushes:  # newcomer's push) is not its fan-out
                 match = CURRENT_STEP.search(text)
                 step = int(match.group(1)) if match else 0
-                if step not in stored or 'data-status="queued"' in text:
+                if step not in stored or 'data-status="queued"' in text or step in shown:
                     continue
+                shown.add(step)
                 stored_at = stored[step].timestamp()
                 if viewer.opened_at and stored_at >= viewer.opened_at:  # not before it watched
                     latencies.append(1000 * (arrived - stored_at))
