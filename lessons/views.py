@@ -7,6 +7,7 @@ import csv
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -32,7 +33,8 @@ def lesson_for(user, lesson_id, *, edit=False):
     if lesson is None:
         raise Http404("No such lesson.")
     if edit and not lesson.may_edit(user):
-        raise PermissionDenied("A starter lesson cannot be changed; write your own instead.")
+        raise PermissionDenied("A starter lesson ships with the lab and cannot be changed: "
+                               "copy it (“Copy to edit” on its page) and change the copy.")
     return lesson
 
 
@@ -78,7 +80,8 @@ def lesson_edit(request, lesson_id):
             messages.success(request, f"Step {step.position} added.")
             return redirect("lessons:edit", lesson.pk)
         status = 400
-    steps = [(step, markdown(step.instructions)) for step in lesson.steps.all()]
+    steps = [(step, markdown(step.instructions))
+             for step in lesson.steps.annotate(runs_started=Count("step_runs"))]
     classrooms = Classroom.objects.taught_by(request.user)
     return render(request, "lessons/edit.html", {
         "lesson": lesson, "steps": steps, "form": form, "classrooms": classrooms,
@@ -87,13 +90,62 @@ def lesson_edit(request, lesson_id):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
+def step_edit(request, lesson_id, step_id):
+    """Change a step in place (its challenge only while no student has a run for it)."""
+    lesson = lesson_for(request.user, lesson_id, edit=True)
+    step = get_object_or_404(Step, lesson=lesson, pk=step_id)
+    form = StepForm(request.POST or None, instance=step, user=request.user)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            form.save_to(lesson)
+            messages.success(request, f"Step {step.position} saved.")
+            return redirect(reverse("lessons:edit", args=[lesson.pk]) + f"#step-{step.position}")
+        status = 400
+    return render(request, "lessons/step_edit.html", {
+        "lesson": lesson, "step": step, "form": form,
+        "runs_started": step.step_runs.count(),
+    }, status=status)
+
+
+@login_required
+@require_POST
+def step_move(request, lesson_id, step_id):
+    """POST direction=up|down: the step swaps places with its neighbour."""
+    lesson = lesson_for(request.user, lesson_id, edit=True)
+    step = get_object_or_404(Step, lesson=lesson, pk=step_id)
+    was = step.position
+    try:
+        step.move(request.POST.get("direction", ""))
+    except ValueError as exc:
+        return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
+    messages.success(request, f"“{step.title}” moved from step {was} to step {step.position}.")
+    return redirect(reverse("lessons:edit", args=[lesson.pk]) + f"#step-{step.position}")
+
+
+@login_required
 @require_POST
 def step_delete(request, lesson_id, step_id):
     lesson = lesson_for(request.user, lesson_id, edit=True)
     step = get_object_or_404(Step, lesson=lesson, pk=step_id)
+    runs = step.step_runs.count()
     step.delete()
-    messages.success(request, "Step removed.")
+    lesson.renumber()
+    results = f" with the results of {runs} run{'s' if runs != 1 else ''}" if runs else ""
+    messages.success(request, f"Step “{step.title}” removed{results}; the steps after it "
+                     "moved up.")
     return redirect("lessons:edit", lesson.pk)
+
+
+@login_required
+@require_POST
+def lesson_copy(request, lesson_id):
+    """A copy of a lesson (a starter one, or your own) that you write: change it freely."""
+    lesson = lesson_for(request.user, lesson_id)
+    copy = lesson.copy_for(request.user)
+    messages.success(request, f"{copy.title} is yours to change; {lesson.title} is as it was.")
+    return redirect("lessons:edit", copy.pk)
 
 
 @login_required
