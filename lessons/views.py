@@ -217,35 +217,37 @@ def reflect(request, assignment_id, step_id):
     return redirect(reverse("lessons:path", args=[assignment.pk]) + f"#step-{step.position}")
 
 
-def panel_context(classroom):
+def panel_context(classroom, user=None):
+    """The panel's lesson section: its first render (lessons_tags.lessons_panel, with the
+    instructor's lessons to assign) and every push of its socket (the matrices only)."""
     assignments = Assignment.objects.filter(classroom=classroom).select_related("lesson")
     return {
         "classroom": classroom,
         "matrices": [progress.matrix(a) for a in assignments],
-        "assignable": Lesson.objects.none(),
+        "assignable": Lesson.objects.usable_by(user) if user else Lesson.objects.none(),
     }
 
 
 @login_required
 def panel_section(request, classroom_id):
-    """The panel's lesson section (loaded by the panel, then kept live by its socket)."""
+    """The panel's lesson section alone (the panel page renders it in place)."""
     classroom = classroom_for(request.user, classroom_id, teach=True)
-    context = panel_context(classroom)
-    context["assignable"] = Lesson.objects.usable_by(request.user)
-    return render(request, "lessons/panel_section.html", context)
+    return render(request, "lessons/panel_section.html", panel_context(classroom, request.user))
+
+
+def classroom_lessons_context(classroom, user):
+    """The lessons assigned to a classroom with `user`'s progress dots."""
+    assignments = Assignment.objects.filter(classroom=classroom).select_related("lesson")
+    rows = [(a, list(progress.student_cells(a, user).values())) for a in assignments]
+    return {"classroom": classroom, "rows": rows}
 
 
 @login_required
 def classroom_lessons(request, classroom_id):
-    """The lessons assigned to a classroom, for its student page."""
+    """The lessons assigned to a classroom, as its student page shows them."""
     classroom = classroom_for(request.user, classroom_id)
-    assignments = Assignment.objects.filter(classroom=classroom).select_related("lesson")
-    rows = []
-    for assignment in assignments:
-        cells = progress.student_cells(assignment, request.user)
-        rows.append((assignment, list(cells.values())))
     return render(request, "lessons/classroom_lessons.html",
-                  {"classroom": classroom, "rows": rows})
+                  classroom_lessons_context(classroom, request.user))
 
 
 @login_required
