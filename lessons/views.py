@@ -80,8 +80,8 @@ def lesson_edit(request, lesson_id):
             messages.success(request, f"Step {step.position} added.")
             return redirect("lessons:edit", lesson.pk)
         status = 400
-    steps = [(step, markdown(step.instructions))
-             for step in lesson.steps.annotate(runs_started=Count("step_runs"))]
+    counted = lesson.steps.annotate(runs_started=Count("step_runs")).order_by("position")
+    steps = [(step, markdown(step.instructions)) for step in counted]
     classrooms = Classroom.objects.taught_by(request.user)
     return render(request, "lessons/edit.html", {
         "lesson": lesson, "steps": steps, "form": form, "classrooms": classrooms,

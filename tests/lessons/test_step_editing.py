@@ -174,11 +174,16 @@ def test_steps_move_up_and_down(client, instructor, lesson):
 
 
 def test_the_lesson_page_offers_the_tools_in_words(client, instructor, lesson):
+    read, train, think = lesson.steps.order_by("position")
+    read.move("down")  # pk order is no longer the steps' order
     client.force_login(instructor)
     page = client.get(reverse("lessons:edit", args=[lesson.pk])).content.decode()
     assert page.count("Change this step") == 3
     assert page.count("↑ Move up") == 2 and page.count("↓ Move down") == 2  # not 1 up, 3 down
     assert "Move up<span class=\"visually-hidden\"> step 2 (it becomes step 1)" in page
+    cards = [page.index(f"{n}. {title}</h2>") for n, title in enumerate(
+        ["Train", "Read", "Think"], start=1)]
+    assert cards == sorted(cards)
     assert "Copy to edit" not in page
 
 
