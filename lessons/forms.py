@@ -44,11 +44,12 @@ class StepForm(forms.ModelForm):
         help_text="For the loss challenges: met only if reached by this step.",
     )
     challenge_role = forms.ChoiceField(
-        required=False, label="Head role", choices=[(r.key, r.title) for r in ROLES]
+        required=False, label="Head role", choices=[(r.key, r.title) for r in ROLES],
+        help_text="Only for “A head takes a role”: the attention pattern a head must learn.",
     )
     challenge_layer = forms.IntegerField(
         required=False, min_value=0, max_value=1, label="In layer (optional)",
-        help_text="0 or 1; empty: any layer.",
+        help_text="Only for “A head takes a role”: layer 0 or 1; empty: any layer.",
     )
 
     class Meta:
@@ -62,7 +63,10 @@ class StepForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.user = user
         self.fields["pack"].queryset = Pack.objects.available_to(user)
-        self.fields["pack"].help_text = "The text the step's run trains on."
+        self.fields["pack"].help_text = ("The text the step's run trains on (for a step that "
+                                         "opens the new-run form).")
+        self.fields["opens"].label = "The step's button opens"
+        self.fields["reflection"].label = "Reflection question (optional)"
         for name in CONFIG_FIELDS:
             self.fields[f"config_{name}"] = config_field(name)
 
