@@ -70,22 +70,32 @@ def lesson_list(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def lesson_edit(request, lesson_id):
+    """The lesson's page: its steps; for its author, the forms to add a step and to change
+    the lesson's title and summary (POST part=lesson)."""
     lesson = lesson_for(request.user, lesson_id)
-    form = StepForm(request.POST or None, user=request.user)
+    changing_lesson = request.POST.get("part") == "lesson"
+    form = StepForm(None if changing_lesson else request.POST or None, user=request.user)
+    about = LessonForm(request.POST if changing_lesson else None, instance=lesson,
+                       prefix="lesson")
     status = 200
     if request.method == "POST":
         lesson = lesson_for(request.user, lesson_id, edit=True)
-        if form.is_valid():
+        if changing_lesson and about.is_valid():
+            about.save()
+            messages.success(request, "Title and summary saved.")
+            return redirect("lessons:edit", lesson.pk)
+        if not changing_lesson and form.is_valid():
             step = form.save_to(lesson)
             messages.success(request, f"Step {step.position} added.")
             return redirect("lessons:edit", lesson.pk)
         status = 400
+        lesson.refresh_from_db()  # the page shows the lesson as stored
     counted = lesson.steps.annotate(runs_started=Count("step_runs")).order_by("position")
     steps = [(step, markdown(step.instructions)) for step in counted]
     classrooms = Classroom.objects.taught_by(request.user)
     return render(request, "lessons/edit.html", {
-        "lesson": lesson, "steps": steps, "form": form, "classrooms": classrooms,
-        "may_edit": lesson.may_edit(request.user),
+        "lesson": lesson, "steps": steps, "form": form, "about": about,
+        "classrooms": classrooms, "may_edit": lesson.may_edit(request.user),
     }, status=status)
 
 

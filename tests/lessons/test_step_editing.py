@@ -263,3 +263,25 @@ def test_a_step_of_another_lesson_or_none_is_a_404(client, instructor, lesson):
         assert client.get(reverse("lessons:step_edit", args=args)).status_code == 404
         assert client.post(reverse("lessons:step_move", args=args),
                            {"direction": "up"}).status_code == 404
+
+
+def test_the_author_changes_the_title_and_summary(client, instructor, other_instructor,
+                                                  lesson, starters):
+    url = reverse("lessons:edit", args=[lesson.pk])
+    client.force_login(instructor)
+    assert "Change the lesson's title or summary" in client.get(url).content.decode()
+    response = client.post(url, {"part": "lesson", "lesson-title": "", "lesson-summary": "s"})
+    assert response.status_code == 400 and "This field is required." in response.content.decode()
+    response = client.post(url, {"part": "lesson", "lesson-title": "Sums, slowly",
+                                 "lesson-summary": "Step by step."})
+    assert response.status_code == 302
+    lesson.refresh_from_db()
+    assert (lesson.title, lesson.summary) == ("Sums, slowly", "Step by step.")
+    assert lesson.steps.count() == 3  # no step added by the lesson's form
+    starter = starters["loss-curve"]
+    assert client.post(reverse("lessons:edit", args=[starter.pk]),
+                       {"part": "lesson", "lesson-title": "Mine"}).status_code == 403
+    client.force_login(other_instructor)
+    assert client.post(url, {"part": "lesson", "lesson-title": "Theirs"}).status_code == 404
+    lesson.refresh_from_db()
+    assert lesson.title == "Sums, slowly"
