@@ -76,6 +76,9 @@ def test_an_instructor_assigns_a_starter_lesson_and_watches_the_class(new_page, 
     screenshot(teacher, "lessons-panel-live")
     teacher.set_viewport_size({"width": 1920, "height": 1080})
     screenshot(teacher, "lessons-panel-projector")
+    teacher.set_viewport_size({"width": 390, "height": 844})
+    screenshot(teacher, "lessons-panel-phone")
+    teacher.set_viewport_size({"width": 1366, "height": 900})
 
     # the student answers the step's question; the panel marks it live
     quick.get_by_role("link", name="back to the lesson").click()
@@ -110,6 +113,7 @@ def test_an_instructor_writes_a_lesson_with_a_challenge(new_page, lab_server):
     create_classroom(teacher)
     teacher.get_by_role("link", name="Lessons").first.click()
     teacher.wait_for_url("**/lessons/")
+    screenshot(teacher, "lessons-list")
     teacher.fill("#id_title", "Sums by heart")
     teacher.fill("#id_summary", "Can a tiny model learn to add?")
     teacher.get_by_role("button", name="Create the lesson").click()
