@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import screenshot, sign_up
+from tests.browser.conftest import screenshot, screenshot_folder, sign_up
 from tests.browser.test_classroom_browser import create_classroom, make_instructor
 
 pytestmark = [pytest.mark.browser, pytest.mark.services]
@@ -78,6 +78,8 @@ def test_an_instructor_assigns_a_starter_lesson_and_watches_the_class(new_page, 
     screenshot(teacher, "lessons-panel-projector")
     teacher.set_viewport_size({"width": 390, "height": 844})
     screenshot(teacher, "lessons-panel-phone")
+    teacher.locator(".lessons-panel").screenshot(  # the section alone, legible at 390 px
+        path=str(screenshot_folder() / "lessons-panel-section-phone.png"))
     teacher.set_viewport_size({"width": 1366, "height": 900})
 
     # the student answers the step's question; the panel marks it live
