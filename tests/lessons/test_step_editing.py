@@ -146,6 +146,7 @@ def test_a_step_without_a_challenge_gets_none_once_it_has_runs(client, instructo
     assert Step.objects.get(pk=step.pk).challenge is None
 
 
+@pytest.mark.services  # the swap and renumbering under PostgreSQL's unique check too
 def test_steps_move_up_and_down(client, instructor, lesson):
     read, train, think = lesson.steps.order_by("position")
     client.force_login(instructor)
@@ -187,6 +188,7 @@ def test_the_lesson_page_offers_the_tools_in_words(client, instructor, lesson):
     assert "Copy to edit" not in page
 
 
+@pytest.mark.services  # the swap and renumbering under PostgreSQL's unique check too
 def test_removing_a_step_renumbers_the_rest(client, instructor, student, lesson, assign):
     train = lesson.steps.get(title="Train")
     StepRun.link(assign(lesson), train, student, stored_run(student, [1.0] * 5))
@@ -200,6 +202,7 @@ def test_removing_a_step_renumbers_the_rest(client, instructor, student, lesson,
     assert list(lesson.steps.values_list("position", flat=True)) == [1, 2]
 
 
+@pytest.mark.services  # the swap and renumbering under PostgreSQL's unique check too
 def test_a_starter_lesson_is_copied_to_edit(client, instructor, other_instructor, starters):
     starter = starters["loss-curve"]
     step = starter.steps.get(position=2)
