@@ -14,6 +14,7 @@ back: the socket stays open and the viewer gets the state then.
 """
 
 import asyncio
+import functools
 import logging
 import time
 from collections import Counter
@@ -24,7 +25,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, connection
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +50,26 @@ SOCKET_THREADS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lab-socke
 def off_the_server_thread(function):
     """database_sync_to_async, in one of SOCKET_THREADS rather than the one thread every
     sync view of this server shares: a class's sockets checking access, or a push being
-    rendered, must not queue up the page loads (nor wait for a slow page)."""
-    return database_sync_to_async(function, thread_sensitive=False, executor=SOCKET_THREADS)
+    rendered, must not queue up the page loads (nor wait for a slow page).
+
+    These threads keep their connections, so one the database has ended (a restart, an
+    administrator's terminate) may still sit in a thread: the first error then drops it and
+    the function runs once more on a fresh connection, rather than failing every socket
+    that thread serves."""
+
+    @functools.wraps(function)
+    def on_a_live_connection(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except DATABASE_ERRORS:
+            if connection.in_atomic_block:
+                raise
+            connection.close()
+            return function(*args, **kwargs)
+
+    return database_sync_to_async(
+        on_a_live_connection, thread_sensitive=False, executor=SOCKET_THREADS
+    )
 
 
 CLOSE_TOO_MANY = 4429  # the user already has LAB_MAX_SOCKETS_PER_USER sockets open

@@ -44,11 +44,12 @@ class StepForm(forms.ModelForm):
         help_text="For the loss challenges: met only if reached by this step.",
     )
     challenge_role = forms.ChoiceField(
-        required=False, label="Head role", choices=[(r.key, r.title) for r in ROLES]
+        required=False, label="Head role", choices=[(r.key, r.title) for r in ROLES],
+        help_text="Only for “A head takes a role”: the attention pattern a head must learn.",
     )
     challenge_layer = forms.IntegerField(
         required=False, min_value=0, max_value=1, label="In layer (optional)",
-        help_text="0 or 1; empty: any layer.",
+        help_text="Only for “A head takes a role”: layer 0 or 1; empty: any layer.",
     )
 
     class Meta:
@@ -57,12 +58,27 @@ class StepForm(forms.ModelForm):
         widgets = {"instructions": forms.Textarea(attrs={"rows": 6})}
 
     def __init__(self, *args, user, **kwargs):
+        if kwargs.get("instance") is not None and "initial" not in kwargs:
+            kwargs["initial"] = self.initial_for(kwargs["instance"])  # unbound: the stored step
         super().__init__(*args, **kwargs)
         self.user = user
         self.fields["pack"].queryset = Pack.objects.available_to(user)
-        self.fields["pack"].help_text = "The text the step's run trains on."
+        self.fields["pack"].help_text = ("The text the step's run trains on (for a step that "
+                                         "opens the new-run form).")
+        self.fields["opens"].label = "The step's button opens"
+        self.fields["reflection"].label = "Reflection question (optional)"
         for name in CONFIG_FIELDS:
             self.fields[f"config_{name}"] = config_field(name)
+
+    @staticmethod
+    def initial_for(step):
+        """The form's extra fields as the stored step has them (for editing it)."""
+        initial = {"run_id": step.run_id, "locked_fields": list(step.locked or [])}
+        initial.update({f"config_{name}": value for name, value in (step.preset or {}).items()
+                        if name in CONFIG_FIELDS})
+        for name, value in (step.challenge or {}).items():
+            initial[f"challenge_{name}"] = value
+        return initial
 
     def bound(self, *names):
         return [self[name] for name in names]
@@ -126,13 +142,32 @@ class StepForm(forms.ModelForm):
             if kind == "correct_share" and pack and not pack.builtin:
                 self.add_error("challenge_kind",
                                "Only the built-in packs can check that samples are correct.")
+        self.refuse_rewriting_results()
         return cleaned
+
+    def refuse_rewriting_results(self):
+        """A step whose runs were already checked keeps its challenge: its "met at step k"
+        results were checked against it, and would silently mean something else."""
+        step = self.instance
+        if step.pk is None or not step.challenge and not self.challenge:
+            return
+        before = Challenge.from_dict(step.challenge).to_dict() if step.challenge else None
+        if before == self.challenge or not step.has_results:
+            return
+        count = step.step_runs.count()
+        self.add_error("challenge_kind", (
+            f"Students have started {count} run{'s' if count != 1 else ''} for this step, each "
+            "checked against its challenge as it stands, so the challenge cannot change now. "
+            "Add a new step with the new challenge (and remove this one if you like), or copy "
+            "the lesson and change the copy."
+        ))
 
     def save_to(self, lesson):
         step = self.save(commit=False)
         step.lesson = lesson
-        step.position = (lesson.steps.order_by("-position").values_list(
-            "position", flat=True).first() or 0) + 1
+        if step.position is None:  # a new step goes last
+            step.position = (lesson.steps.order_by("-position").values_list(
+                "position", flat=True).first() or 0) + 1
         step.preset, step.locked, step.challenge, step.run = (
             self.preset, self.locked, self.challenge, self.run)
         step.save()

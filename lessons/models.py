@@ -50,9 +50,33 @@ class Lesson(models.Model):
         return self.author_id is None
 
     def may_edit(self, user):
-        return user.is_authenticated and (
-            (self.author_id is not None and self.author_id == user.pk) or user.is_superuser
+        """Its author and site admins; a starter lesson is read-only (copy it to change it)."""
+        return user.is_authenticated and not self.is_starter and (
+            self.author_id == user.pk or user.is_superuser
         )
+
+    def copy_for(self, user):
+        """A copy of the lesson and its steps that `user` writes and may edit (assignments,
+        runs and reflections stay with the original)."""
+        with transaction.atomic():
+            copy = Lesson.objects.create(
+                title=f"{self.title} (copy)"[:120], summary=self.summary, author=user)
+            Step.objects.bulk_create(
+                Step(lesson=copy, position=step.position, title=step.title,
+                     instructions=step.instructions, opens=step.opens, pack_id=step.pack_id,
+                     upload_id=step.upload_id, preset=dict(step.preset or {}),
+                     locked=list(step.locked or []), run_id=step.run_id,
+                     challenge=step.challenge, reflection=step.reflection)
+                for step in self.steps.order_by("position")
+            )
+        return copy
+
+    def renumber(self):
+        """Positions 1, 2, 3 … in order (after a step is removed). Ascending, each step only
+        moves down into a free place, so the one-step-per-position rule always holds."""
+        for number, step in enumerate(self.steps.order_by("position"), start=1):
+            if step.position != number:
+                Step.objects.filter(pk=step.pk).update(position=number)
 
 
 class Step(models.Model):
@@ -100,6 +124,32 @@ class Step(models.Model):
     @property
     def number(self):
         return self.position
+
+    def move(self, direction):
+        """Swap places with the step above ("up") or below ("down"). ValueError, in words
+        for the instructor, when there is no step there."""
+        if direction not in ("up", "down"):
+            raise ValueError("Move a step up or down.")
+        with transaction.atomic():
+            steps = list(self.lesson.steps.select_for_update().order_by("position"))
+            here = next(i for i, step in enumerate(steps) if step.pk == self.pk)
+            there = here - 1 if direction == "up" else here + 1
+            if not 0 <= there < len(steps):
+                where = "first" if direction == "up" else "last"
+                raise ValueError(f"Step {self.position} is already the {where} step.")
+            other = steps[there]
+            mine, theirs = steps[here].position, other.position
+            Step.objects.filter(pk=self.pk).update(position=0)  # a free place for the swap
+            Step.objects.filter(pk=other.pk).update(position=mine)
+            Step.objects.filter(pk=self.pk).update(position=theirs)
+        self.position = theirs
+        return other
+
+    @property
+    def has_results(self):
+        """Students have started runs for it: their verdicts were checked against its
+        challenge."""
+        return self.step_runs.exists()
 
     @property
     def the_challenge(self):

@@ -7,6 +7,7 @@ import csv
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -32,7 +33,8 @@ def lesson_for(user, lesson_id, *, edit=False):
     if lesson is None:
         raise Http404("No such lesson.")
     if edit and not lesson.may_edit(user):
-        raise PermissionDenied("A starter lesson cannot be changed; write your own instead.")
+        raise PermissionDenied("A starter lesson ships with the lab and cannot be changed: "
+                               "copy it (“Copy to edit” on its page) and change the copy.")
     return lesson
 
 
@@ -68,22 +70,68 @@ def lesson_list(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def lesson_edit(request, lesson_id):
+    """The lesson's page: its steps; for its author, the forms to add a step and to change
+    the lesson's title and summary (POST part=lesson)."""
     lesson = lesson_for(request.user, lesson_id)
-    form = StepForm(request.POST or None, user=request.user)
+    changing_lesson = request.POST.get("part") == "lesson"
+    form = StepForm(None if changing_lesson else request.POST or None, user=request.user)
+    about = LessonForm(request.POST if changing_lesson else None, instance=lesson,
+                       prefix="lesson")
     status = 200
     if request.method == "POST":
         lesson = lesson_for(request.user, lesson_id, edit=True)
-        if form.is_valid():
+        if changing_lesson and about.is_valid():
+            about.save()
+            messages.success(request, "Title and summary saved.")
+            return redirect("lessons:edit", lesson.pk)
+        if not changing_lesson and form.is_valid():
             step = form.save_to(lesson)
             messages.success(request, f"Step {step.position} added.")
             return redirect("lessons:edit", lesson.pk)
         status = 400
-    steps = [(step, markdown(step.instructions)) for step in lesson.steps.all()]
+        lesson.refresh_from_db()  # the page shows the lesson as stored
+    counted = lesson.steps.annotate(runs_started=Count("step_runs")).order_by("position")
+    steps = [(step, markdown(step.instructions)) for step in counted]
     classrooms = Classroom.objects.taught_by(request.user)
     return render(request, "lessons/edit.html", {
-        "lesson": lesson, "steps": steps, "form": form, "classrooms": classrooms,
-        "may_edit": lesson.may_edit(request.user),
+        "lesson": lesson, "steps": steps, "form": form, "about": about,
+        "classrooms": classrooms, "may_edit": lesson.may_edit(request.user),
     }, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def step_edit(request, lesson_id, step_id):
+    """Change a step in place (its challenge only while no student has a run for it)."""
+    lesson = lesson_for(request.user, lesson_id, edit=True)
+    step = get_object_or_404(Step, lesson=lesson, pk=step_id)
+    form = StepForm(request.POST or None, instance=step, user=request.user)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            form.save_to(lesson)
+            messages.success(request, f"Step {step.position} saved.")
+            return redirect(reverse("lessons:edit", args=[lesson.pk]) + f"#step-{step.position}")
+        status = 400
+    return render(request, "lessons/step_edit.html", {
+        "lesson": lesson, "step": step, "form": form,
+        "runs_started": step.step_runs.count(),
+    }, status=status)
+
+
+@login_required
+@require_POST
+def step_move(request, lesson_id, step_id):
+    """POST direction=up|down: the step swaps places with its neighbour."""
+    lesson = lesson_for(request.user, lesson_id, edit=True)
+    step = get_object_or_404(Step, lesson=lesson, pk=step_id)
+    was = step.position
+    try:
+        step.move(request.POST.get("direction", ""))
+    except ValueError as exc:
+        return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
+    messages.success(request, f"“{step.title}” moved from step {was} to step {step.position}.")
+    return redirect(reverse("lessons:edit", args=[lesson.pk]) + f"#step-{step.position}")
 
 
 @login_required
@@ -91,9 +139,23 @@ def lesson_edit(request, lesson_id):
 def step_delete(request, lesson_id, step_id):
     lesson = lesson_for(request.user, lesson_id, edit=True)
     step = get_object_or_404(Step, lesson=lesson, pk=step_id)
+    runs = step.step_runs.count()
     step.delete()
-    messages.success(request, "Step removed.")
+    lesson.renumber()
+    results = f" with the results of {runs} run{'s' if runs != 1 else ''}" if runs else ""
+    messages.success(request, f"Step “{step.title}” removed{results}; the steps after it "
+                     "moved up.")
     return redirect("lessons:edit", lesson.pk)
+
+
+@login_required
+@require_POST
+def lesson_copy(request, lesson_id):
+    """A copy of a lesson (a starter one, or your own) that you write: change it freely."""
+    lesson = lesson_for(request.user, lesson_id)
+    copy = lesson.copy_for(request.user)
+    messages.success(request, f"{copy.title} is yours to change; {lesson.title} is as it was.")
+    return redirect("lessons:edit", copy.pk)
 
 
 @login_required
@@ -165,35 +227,37 @@ def reflect(request, assignment_id, step_id):
     return redirect(reverse("lessons:path", args=[assignment.pk]) + f"#step-{step.position}")
 
 
-def panel_context(classroom):
+def panel_context(classroom, user=None):
+    """The panel's lesson section: its first render (lessons_tags.lessons_panel, with the
+    instructor's lessons to assign) and every push of its socket (the matrices only)."""
     assignments = Assignment.objects.filter(classroom=classroom).select_related("lesson")
     return {
         "classroom": classroom,
         "matrices": [progress.matrix(a) for a in assignments],
-        "assignable": Lesson.objects.none(),
+        "assignable": Lesson.objects.usable_by(user) if user else Lesson.objects.none(),
     }
 
 
 @login_required
 def panel_section(request, classroom_id):
-    """The panel's lesson section (loaded by the panel, then kept live by its socket)."""
+    """The panel's lesson section alone (the panel page renders it in place)."""
     classroom = classroom_for(request.user, classroom_id, teach=True)
-    context = panel_context(classroom)
-    context["assignable"] = Lesson.objects.usable_by(request.user)
-    return render(request, "lessons/panel_section.html", context)
+    return render(request, "lessons/panel_section.html", panel_context(classroom, request.user))
+
+
+def classroom_lessons_context(classroom, user):
+    """The lessons assigned to a classroom with `user`'s progress dots."""
+    assignments = Assignment.objects.filter(classroom=classroom).select_related("lesson")
+    rows = [(a, list(progress.student_cells(a, user).values())) for a in assignments]
+    return {"classroom": classroom, "rows": rows}
 
 
 @login_required
 def classroom_lessons(request, classroom_id):
-    """The lessons assigned to a classroom, for its student page."""
+    """The lessons assigned to a classroom, as its student page shows them."""
     classroom = classroom_for(request.user, classroom_id)
-    assignments = Assignment.objects.filter(classroom=classroom).select_related("lesson")
-    rows = []
-    for assignment in assignments:
-        cells = progress.student_cells(assignment, request.user)
-        rows.append((assignment, list(cells.values())))
     return render(request, "lessons/classroom_lessons.html",
-                  {"classroom": classroom, "rows": rows})
+                  classroom_lessons_context(classroom, request.user))
 
 
 @login_required

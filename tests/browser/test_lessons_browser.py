@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import screenshot, sign_up
+from tests.browser.conftest import screenshot, screenshot_folder, sign_up
 from tests.browser.test_classroom_browser import create_classroom, make_instructor
 
 pytestmark = [pytest.mark.browser, pytest.mark.services]
@@ -76,6 +76,11 @@ def test_an_instructor_assigns_a_starter_lesson_and_watches_the_class(new_page, 
     screenshot(teacher, "lessons-panel-live")
     teacher.set_viewport_size({"width": 1920, "height": 1080})
     screenshot(teacher, "lessons-panel-projector")
+    teacher.set_viewport_size({"width": 390, "height": 844})
+    screenshot(teacher, "lessons-panel-phone")
+    teacher.locator(".lessons-panel").screenshot(  # the section alone, legible at 390 px
+        path=str(screenshot_folder() / "lessons-panel-section-phone.png"))
+    teacher.set_viewport_size({"width": 1366, "height": 900})
 
     # the student answers the step's question; the panel marks it live
     quick.get_by_role("link", name="back to the lesson").click()
@@ -110,6 +115,7 @@ def test_an_instructor_writes_a_lesson_with_a_challenge(new_page, lab_server):
     create_classroom(teacher)
     teacher.get_by_role("link", name="Lessons").first.click()
     teacher.wait_for_url("**/lessons/")
+    screenshot(teacher, "lessons-list")
     teacher.fill("#id_title", "Sums by heart")
     teacher.fill("#id_summary", "Can a tiny model learn to add?")
     teacher.get_by_role("button", name="Create the lesson").click()
@@ -132,3 +138,37 @@ def test_an_instructor_writes_a_lesson_with_a_challenge(new_page, lab_server):
     assert "at least 80% of a batch of samples to be correct" in card.inner_text()
     assert "fixed for students: learning rate" in card.inner_text()
     screenshot(teacher, "lessons-editor")
+
+    # a second step, moved above the first, then changed in place
+    teacher.fill("#id_title", "Guess first")
+    teacher.fill("#id_instructions", "Before training: what will the loss start at?")
+    teacher.select_option("#id_opens", label="nothing (read, then reflect)")
+    teacher.fill("#id_reflection", "What is your guess?")
+    teacher.get_by_role("button", name="Add the step").click()
+    teacher.get_by_text("Step 2 added.").wait_for()
+    teacher.locator("#step-2").get_by_role("button", name="↑ Move up").click()
+    teacher.get_by_text("“Guess first” moved from step 2 to step 1.").wait_for()
+    assert "Guess first" in teacher.locator("#step-1 h2").inner_text()
+    assert teacher.locator("#step-1").get_by_role("button", name="↑ Move up").count() == 0
+    teacher.locator("#step-2").get_by_role("link", name="Change this step").click()
+    teacher.wait_for_url(re.compile(r"/lessons/\d+/steps/\d+/$"))
+    assert teacher.locator("#id_challenge_target").input_value() == "0.8"  # as stored
+    assert teacher.locator("input[name='locked_fields'][value='learning_rate']").is_checked()
+    teacher.fill("#id_title", "Train on sums, longer")
+    teacher.fill("#id_config_num_steps", "600")
+    screenshot(teacher, "lessons-step-change")
+    teacher.get_by_role("button", name="Save the step").click()
+    teacher.get_by_text("Step 2 saved.").wait_for()
+    assert "Train on sums, longer" in teacher.locator("#step-2 h2").inner_text()
+    teacher.set_viewport_size({"width": 390, "height": 844})
+    screenshot(teacher, "lessons-editor-phone")
+    teacher.locator("#step-2").get_by_role("link", name="Change this step").click()
+    teacher.wait_for_url(re.compile(r"/lessons/\d+/steps/\d+/$"))
+    screenshot(teacher, "lessons-step-change-phone")
+    teacher.goto("/lessons/")
+    screenshot(teacher, "lessons-list-phone")
+    teacher.get_by_role("link", name="What a loss curve says").click()
+    teacher.get_by_role("button", name="Copy to edit").click()
+    teacher.get_by_text("What a loss curve says (copy) is yours to change").wait_for()
+    assert teacher.get_by_role("link", name="Change this step").count() == 2
+    screenshot(teacher, "lessons-copied-starter-phone")
