@@ -19,6 +19,7 @@ from classrooms.consumers import BLANKS, ClassroomSocket
 from classrooms.live import classroom_group
 from classrooms.models import Classroom
 from common.sockets import CoalescingConsumer
+from lessons.challenges import PENDING
 from lessons.models import StepRun
 from runs.live import note_server_loop
 from runs.models import Run, run_group
@@ -33,17 +34,23 @@ class LessonPanelConsumer(ClassroomSocket):
         classroom = Classroom.objects.filter(pk=classroom_id).first()
         return classroom is not None and classroom.is_taught_by(user)
 
+    decided = None  # how many of the class's step runs had a verdict at the last refresh
+
     def active_run_ids(self):
-        return list(
-            StepRun.objects.filter(assignment__classroom_id=self.classroom_id,
-                                   run__status__in=(Run.Status.QUEUED, Run.Status.RUNNING))
+        step_runs = StepRun.objects.filter(assignment__classroom_id=self.classroom_id)
+        active = list(
+            step_runs.filter(run__status__in=(Run.Status.QUEUED, Run.Status.RUNNING))
             .values_list("run_id", flat=True)
         )
+        return active, step_runs.exclude(verdict=PENDING).count()
 
     async def refresh_runs(self):
-        active = await database_sync_to_async(self.active_run_ids)()
+        active, decided = await database_sync_to_async(self.active_run_ids)()
         wanted = {run_group(run_id) for run_id in active} | {classroom_group(self.classroom_id)}
-        changed = wanted != self.groups_joined
+        # a run that started and ended between two refreshes was never watched: its verdict
+        # still shows within a refresh, as the count of decided step runs moves
+        changed = wanted != self.groups_joined or decided != self.decided
+        self.decided = decided
         for group in wanted - self.groups_joined:
             await self.join(group)
         for group in self.groups_joined - wanted:

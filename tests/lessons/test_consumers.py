@@ -97,3 +97,27 @@ def test_met_shows_live_on_the_panel_and_the_run_page(client, instructor, studen
 def test_the_instructor_gets_the_matrix(client, instructor, classroom, step_run):
     first = first_message(client, instructor, panel_path(classroom))
     assert 'id="lesson-matrices"' in first["text"], first
+
+
+def test_a_verdict_without_a_wake_up_still_reaches_the_panel(client, instructor, classroom,
+                                                             step_run, monkeypatch):
+    """A run that starts and ends between two refreshes is never watched by the panel, so
+    its wake-ups never reach it: the refresh timer sees the count of verdicts move."""
+    from lessons.consumers import LessonPanelConsumer
+
+    monkeypatch.setattr(LessonPanelConsumer, "refresh_interval", 0.2)
+    panel = socket_for(client, instructor, panel_path(classroom))
+
+    async def scenario():
+        on_panel = panel()
+        await on_panel.connect()
+        await receive_until(on_panel, 'data-state="running"')
+
+        def decide():  # as the check records it, but no run.wake follows
+            StepRun.objects.filter(pk=step_run.pk).update(verdict="met", met_at_step=41)
+
+        await database_sync_to_async(decide)()
+        await receive_until(on_panel, "met at step 41", seconds=3)
+        await on_panel.disconnect()
+
+    async_to_sync(scenario)()
