@@ -225,6 +225,19 @@ def screenshot(page, name):
         return None
 
 
+def choose_pack(page, label):
+    """Pick a text on the new-run form as a person does, then wait until its settings have
+    come back (the form reloads them 600 ms after the menu settles): fields typed into
+    before that would race the reload."""
+    page.evaluate("document.getElementById('pack-changed')?.remove()")
+    before = page.locator("#id_pack").input_value()
+    page.select_option("#id_pack", label=label)
+    if page.locator("#id_pack").input_value() != before:
+        page.locator("#pack-changed").wait_for()
+        page.wait_for_function("!document.querySelector('#pack-fields.htmx-settling, "
+                               "#pack-fields.htmx-swapping')")
+
+
 def sign_up(page, username, password="a-long-pass-phrase-42"):
     page.goto("/accounts/signup/")
     page.fill("#id_username", username)
@@ -235,4 +248,4 @@ def sign_up(page, username, password="a-long-pass-phrase-42"):
     page.locator(".who", has_text=username).wait_for()
 
 
-__all__ = ["IN_CI", "screenshot", "screenshot_folder", "sign_up"]
+__all__ = ["IN_CI", "choose_pack", "screenshot", "screenshot_folder", "sign_up"]

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from classrooms.panel import regular_steps
-from tests.browser.conftest import screenshot, sign_up
+from tests.browser.conftest import choose_pack, screenshot, sign_up
 
 # services too: in production the wake-ups cross from the Celery worker to daphne via Redis
 pytestmark = [pytest.mark.browser, pytest.mark.services]
@@ -60,8 +60,7 @@ def join_and_start_a_run(page, name, code, seed):
     screenshot(page, "classroom-student-page")
     page.get_by_role("link", name=re.compile("Start a run in")).click()
     page.wait_for_url("**/runs/new/?classroom=*")
-    page.select_option("#id_pack", label="Arithmetic")
-    page.wait_for_load_state("networkidle")
+    choose_pack(page, "Arithmetic")
     assert page.input_value("#id_num_steps") == LESSON_CONFIG["num_steps"]
     assert page.locator("#id_n_embd").is_disabled()  # locked by the classroom
     page.fill("#id_seed", str(seed))  # the seed is theirs to choose

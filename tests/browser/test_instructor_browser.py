@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import choose_pack, screenshot
 from tests.browser.test_classroom_browser import create_classroom, make_instructor
 from tests.browser.test_first_look_browser import WIDEST
 
@@ -75,8 +75,7 @@ def test_a_lesson_with_a_diverged_run_stays_readable(new_page, lab_server):
     grace.get_by_role("button", name="Join Tuesday lesson").click()
     grace.wait_for_url(f"**/classrooms/{classroom_id}/")
     grace.get_by_role("link", name=re.compile("Start a run in")).click()
-    grace.select_option("#id_pack", label="Arithmetic")
-    grace.wait_for_load_state("networkidle")
+    choose_pack(grace, "Arithmetic")
     for name, value in TINY_RUN.items():
         grace.fill(f"#id_{name}", value)
     grace.get_by_role("button", name="Start training").click()
