@@ -214,10 +214,15 @@ class TrainingSession:
         from packs_app.sources import follows_template, resolve_source
 
         run = self.run
-        source = resolve_source(run.source_ref, run.owner, include_disabled=True)
+        # every read before the first flush is retried like the flushes: a connection the
+        # database dropped as the run was claimed must not fail it
+        source = with_database_retry(
+            lambda: resolve_source(run.source_ref, run.owner, include_disabled=True)
+        )
         config = run.config
+        probe = with_database_retry(lambda: probe_for(run, source))
         evaluator = self.evaluator = Evaluator(
-            source.documents, {**engine_settings(config), "capture": False}, *probe_for(run, source)
+            source.documents, {**engine_settings(config), "capture": False}, *probe
         )
         trainer = evaluator.trainer
         interval = config.get("snapshot_interval") or default_snapshot_interval(trainer)
@@ -228,13 +233,17 @@ class TrainingSession:
         role_scorer = RoleScorer(trainer, source.documents)
         pattern = source.adherence_pattern or ""
         if run.current_step:  # a lost worker's run, or a fork (its parent's steps are stored)
-            self.resume(trainer, run.current_step)
-        if not run.events.filter(kind=Kind.STARTED).exists():
+            # (a second try replays nothing more: replay stops at the step)
+            with_database_retry(lambda: self.resume(trainer, run.current_step))
+        if not with_database_retry(lambda: run.events.filter(kind=Kind.STARTED).exists()):
             if run.fork_step:  # its parent's up to the fork (copied), its own after
+                copied_snapshots, copied_evals = with_database_retry(
+                    lambda: (run.snapshot_steps(), run.eval_steps())
+                )
                 snapshot_steps = {s for s in snapshot_steps if s > run.fork_step}
-                snapshot_steps.update(run.snapshot_steps())
+                snapshot_steps.update(copied_snapshots)
                 eval_steps = {s for s in eval_steps if s > run.fork_step}
-                eval_steps.update(run.eval_steps())
+                eval_steps.update(copied_evals)
             started = {
                 "worker": self.worker_name,
                 "vocab_size": trainer.vocab.size,

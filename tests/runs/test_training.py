@@ -225,3 +225,25 @@ def test_a_run_follows_the_probe_line_it_started_with(student, start_run, pack):
     started.data["probe"]["source"] = "held-out"
     started.save()
     assert probe_for(Run.objects.get(pk=run.pk), source) == ("", ("", None))
+
+
+def test_a_connection_dropped_as_the_run_starts_is_retried_not_fatal(student, start_run,
+                                                                      monkeypatch):
+    """The reads before the first flush (the text, the probe line, what is stored) are
+    retried like the flushes: the production pass's outage test once dropped every
+    connection just as a worker claimed a run, and the run failed."""
+    from django.db import OperationalError
+
+    calls = {"n": 0}
+    real = training.probe_for
+
+    def dropped_once(run, source):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise OperationalError("terminating connection due to administrator command")
+        return real(run, source)
+
+    monkeypatch.setattr(training, "probe_for", dropped_once)
+    monkeypatch.setattr(training.time, "sleep", lambda seconds: None)
+    run = trained(start_run, student)
+    assert run.status == Run.Status.COMPLETED and calls["n"] == 2
