@@ -97,6 +97,10 @@ def hint_access_changed(groups):
 class CoalescingConsumer(AsyncWebsocketConsumer):
     push_interval = 0.1
     access_interval = 5.0  # seconds between two checks of the viewer's access
+    # False: something else re-checks this socket's access on the timer for many sockets at
+    # once (a run's audience, runs.fanout); hints are still checked by the socket itself
+    access_by_timer = True
+    user = None
     pusher = None
     dirty = False
     last_push = 0.0
@@ -126,7 +130,9 @@ class CoalescingConsumer(AsyncWebsocketConsumer):
             self.counted_user_id = user.pk
             await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
         self.access = (may_watch, user, args)
-        self.access_watch = asyncio.ensure_future(self.check_access_forever())
+        self.user = user
+        if self.access_by_timer:
+            self.access_watch = asyncio.ensure_future(self.check_access_forever())
         return user
 
     async def check_access(self):
@@ -134,8 +140,11 @@ class CoalescingConsumer(AsyncWebsocketConsumer):
         may_watch, user, args = self.access
         if await off_the_server_thread(may_watch)(user, *args):
             return True
-        await self.close(code=CLOSE_FORBIDDEN)
+        await self.lost_access()
         return False
+
+    async def lost_access(self):
+        await self.close(code=CLOSE_FORBIDDEN)
 
     async def check_access_forever(self):
         while True:

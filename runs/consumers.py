@@ -17,6 +17,7 @@ from runs.models import Run
 
 class RunConsumer(CoalescingConsumer):
     audience = None
+    access_by_timer = False  # the audience re-checks all its viewers' access at once
     since = None  # the seq of the newest event this socket was sent (set by the audience)
 
     async def connect(self):

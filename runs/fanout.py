@@ -11,6 +11,10 @@ connected gets the full state), in a thread, never on the event loop; the same t
 to each of them, those in step first. An access hint to the
 group is passed on to every viewer. A render that meets an unreachable database is tried
 again until it is back; the sockets stay open.
+
+Access is re-checked on a timer for the whole audience at once (who of its viewers may still
+watch, in one read: runs.permissions.who_may_view), not by each socket: a class of 100
+sockets costs the database one check per interval, not 100.
 """
 
 import asyncio
@@ -21,6 +25,7 @@ from channels.layers import get_channel_layer
 
 from common.sockets import DATABASE_ERRORS, off_the_server_thread, when_database_is_back
 from runs.models import Run, run_group
+from runs.permissions import who_may_view
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +44,11 @@ def render_for(run_id, sinces):
 class Audience:
     """The sockets of one run in this process. A viewer has `since` (the seq of the newest
     event it has been sent; None: nothing yet), `send(text_data=...)`, `access_changed(
-    event)` (check the viewer's access now) and `run_gone()` (the run was deleted)."""
+    event)` (check the viewer's access now) and `run_gone()` (the run was deleted). A
+    viewer whose `access_by_timer` is False (a run page's socket) leaves the timer checks of
+    its access to the audience: it has `user`, `access_interval` (seconds between two
+    checks) and `lost_access()`. (A spotlight's socket checks its own: it may see the run
+    because the class is shown it, not by the run's rules.)"""
 
     push_interval = 0.1
     audiences = {}  # run id -> Audience (this process's event loop only)
@@ -60,8 +69,10 @@ class Audience:
         self.woken_at = None  # when the first wake-up not yet pushed arrived
         # wall seconds from a wake-up to its push handed to every socket: sum, count, max
         self.wake_to_sent = [0.0, 0, 0.0]
+        self.access_checks = 0  # timer checks of every viewer's access at once
         self.listening = asyncio.ensure_future(self.listen())
         self.subscribed = asyncio.get_running_loop().create_future()
+        self.access_watch = asyncio.ensure_future(self.watch_access())
 
     @classmethod
     def join(cls, run_id, viewer, since=None):
@@ -87,6 +98,7 @@ class Audience:
             if self.pusher:
                 self.pusher.cancel()
             self.listening.cancel()
+            self.access_watch.cancel()
 
     def figures(self):
         """What this audience cost so far (manage.py load_site reads it from the server's
@@ -135,6 +147,29 @@ class Audience:
                 self.subscribed.cancel()
             # without waiting: the task may be cancelled; a late discard is harmless
             asyncio.ensure_future(layer.group_discard(group, channel))
+
+    async def watch_access(self):
+        """Every viewer's access, re-checked together on the (shortest) viewers' interval;
+        those who lost it are closed. A database that does not answer skips a round."""
+        def checked_here():
+            return [viewer for viewer in self.viewers if not viewer.access_by_timer]
+
+        while True:
+            intervals = [viewer.access_interval for viewer in checked_here()]
+            await asyncio.sleep(min(intervals, default=5.0))
+            viewers = checked_here()
+            if not viewers:
+                continue
+            ids = {viewer.user.pk for viewer in viewers if viewer.user.is_authenticated}
+            try:
+                anyone, allowed = await off_the_server_thread(who_may_view)(self.run_id, ids)
+            except DATABASE_ERRORS as exc:
+                log.warning("access not checked: %r", exc, extra={"run_id": self.run_id})
+                continue
+            self.access_checks += 1
+            for viewer in viewers:
+                if viewer in self.viewers and not (anyone or viewer.user.pk in allowed):
+                    asyncio.ensure_future(viewer.lost_access())
 
     def mark_dirty(self):
         self.dirty = True

@@ -1,7 +1,11 @@
 """Celery: the thin wake-up and retention tasks, and each worker's heartbeat and reaper thread."""
 
+import logging
+import os
+
 from celery import shared_task
-from celery.signals import worker_ready, worker_shutdown
+from celery.signals import celeryd_init, worker_ready, worker_shutdown
+from django.conf import settings
 
 from runs import retention
 from runs.training import train_next
@@ -20,6 +24,22 @@ def train_run_task(run_id=None):
 def purge_expired():
     """Periodic (see CELERY_BEAT_SCHEDULE): remove runs and uploads past the age limit."""
     return retention.purge_expired()
+
+
+log = logging.getLogger(__name__)
+
+
+@celeryd_init.connect
+def yield_to_the_web(sender=None, **kwargs):
+    """Lower the worker's CPU priority (and so its training children's, forked after this)
+    by LAB_WORKER_NICE. Training is batch work; a page load or a push to a class watching a
+    run is what someone waits for. When both want the same cores, the kernel gives the
+    server its turn first; an idle core still trains at full speed."""
+    if settings.LAB_WORKER_NICE:
+        try:
+            os.nice(settings.LAB_WORKER_NICE)
+        except OSError as exc:  # not on this platform, or not allowed: train anyway
+            log.warning("worker priority unchanged: %r", exc)
 
 
 @worker_ready.connect

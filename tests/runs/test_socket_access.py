@@ -2,11 +2,13 @@
 when a student leaves or is removed from the classroom (a hint), and on a timer for any
 other change; and one user may open only LAB_MAX_SOCKETS_PER_USER sockets."""
 
+import asyncio
 import time
 
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
+from django.test import Client
 
 from common.sockets import CLOSE_FORBIDDEN, CLOSE_TOO_MANY, CoalescingConsumer
 from runs.models import Run
@@ -108,3 +110,51 @@ def test_one_user_may_open_only_so_many_sockets(client, student, start_run, sett
     assert [m["type"] for m in firsts[:3]] == ["websocket.send"] * 3
     assert firsts[3] == {"type": "websocket.close", "code": CLOSE_TOO_MANY}
     assert after["type"] == "websocket.send"
+
+
+def test_a_run_pages_sockets_are_checked_together_on_the_timer(
+    client, student, classmate, instructor, classroom, start_run, monkeypatch
+):
+    """The run's audience checks every socket's access in one read per interval (not one
+    per socket); an unshared run closes the classmates' sockets, the owner's and the
+    instructor's stay open."""
+    from runs import fanout
+    from runs.fanout import Audience
+
+    monkeypatch.setattr(CoalescingConsumer, "access_interval", 0.3)
+    run = start_run(student, classroom=classroom)
+    reads, real = [], fanout.who_may_view
+
+    def counted(run_id, user_ids):
+        reads.append(set(user_ids))
+        return real(run_id, user_ids)
+
+    monkeypatch.setattr(fanout, "who_may_view", counted)
+    people = [student, classmate, instructor] * 4
+    # a client each: one client's second login would end its first session
+    openers = {person.pk: socket_for(Client(), person, run_path(run)) for person in people[:3]}
+
+    async def scenario():
+        sockets = [openers[person.pk]() for person in people]
+        for socket in sockets:
+            assert (await socket.connect())[0]
+            assert (await socket.receive_output(timeout=5))["type"] == "websocket.send"
+        audience = Audience.audiences[run.pk]
+        checks_before = audience.access_checks
+        await asyncio.sleep(1.0)
+        checks_before = audience.access_checks - checks_before
+        await database_sync_to_async(
+            lambda: Run.objects.filter(pk=run.pk).update(classroom=None)
+        )()
+        closed = await asyncio.gather(*(closed_within(socket, 2) for socket in sockets))
+        for socket in sockets:
+            await socket.disconnect()
+        return checks_before, closed
+
+    checks_before, closed = async_to_sync(scenario)()
+    assert 2 <= checks_before <= 4  # one a 0.3 s over 1 s, for all 12 sockets
+    everyone = {student.pk, classmate.pk, instructor.pk}
+    assert everyone in reads and all(ids <= everyone for ids in reads)  # each user once
+    codes = [message and message["code"] for message, _ in closed]
+    for person, code in zip(people, codes, strict=True):
+        assert code == (CLOSE_FORBIDDEN if person == classmate else None), person
