@@ -30,14 +30,18 @@ from runs.permissions import who_may_view
 log = logging.getLogger(__name__)
 
 
-def render_for(run_id, sinces):
-    """(run.last_seq, {since: HTML}, CPU seconds this thread spent, whether the run has
-    ended) of run `run_id`, read once, rendered once per since."""
-    from runs.page import render_live
+def render_for(run_id, points, panels_due=True):
+    """(run.last_seq, {point: (HTML, heavy panels sent, held back)}, CPU seconds this
+    thread spent, whether the run has ended) of run `run_id`, read once, rendered once per
+    point (since, panels_since) viewers are at (runs.page.render_push)."""
+    from runs.page import render_push
 
     cpu = time.thread_time()
     run = Run.objects.select_related("pack", "upload", "owner").get(pk=run_id)
-    rendered = {since: render_live(run, since=since) for since in sinces}
+    rendered = {
+        (since, panels_since): render_push(run, since, panels_since, panels_due)
+        for since, panels_since in points
+    }
     return run.last_seq, rendered, time.thread_time() - cpu, run.is_finished
 
 
@@ -51,6 +55,10 @@ class Audience:
     because the class is shown it, not by the run's rules.)"""
 
     push_interval = 0.1
+    # the panels a snapshot or an evaluation changes (the probe line's guesses and attention,
+    # the validation points, the diagnostics: most of a push's rendering and bytes) go at
+    # most this often; the steps themselves with every push (runs.page.render_push)
+    panels_interval = 1.0
     audiences = {}  # run id -> Audience (this process's event loop only)
 
     def __init__(self, run_id):
@@ -58,6 +66,8 @@ class Audience:
         self.viewers = set()
         self.dirty = False
         self.last_push = 0.0
+        self.last_panels = 0.0  # when the heavy panels were last sent
+        self.panels_later = None  # the push that sends panels held back
         self.pusher = None
         self.renders = 0  # for tests and the benchmark: renders per wake-up, not per socket
         self.wakes = 0  # wake-ups this process received for the run (one each, not per socket)
@@ -81,7 +91,7 @@ class Audience:
         audience = cls.audiences.get(run_id)
         if audience is None:
             audience = cls.audiences[run_id] = cls(run_id)
-        viewer.since = since
+        viewer.since = viewer.panels_since = since
         audience.viewers.add(viewer)
         return audience
 
@@ -97,6 +107,8 @@ class Audience:
             del Audience.audiences[self.run_id]
             if self.pusher:
                 self.pusher.cancel()
+            if self.panels_later:
+                self.panels_later.cancel()
             self.listening.cancel()
             self.access_watch.cancel()
 
@@ -196,41 +208,59 @@ class Audience:
 
     async def push(self):
         woken_at, self.woken_at = self.woken_at, None
-        groups = {}  # since -> the viewers at that point
+        groups = {}  # (since, panels_since) -> the viewers at that point
         for viewer in list(self.viewers):
-            groups.setdefault(viewer.since, []).append(viewer)
+            groups.setdefault((viewer.since, viewer.panels_since), []).append(viewer)
         # those in step first (a small delta, rendered in a few ms), then the ones who just
         # joined (the whole state, several times the work): a class opening the page must
         # not hold back the pushes of those already watching
-        order = sorted(groups, key=lambda since: (since is None, -(since or 0)))
+        order = sorted(groups, key=lambda point: (point[0] is None, -(point[0] or 0)))
+        panels_due = time.monotonic() >= self.last_panels + self.panels_interval
         self.pushes += 1
-        ended, results = False, []
-        for since in order:
+        ended, results, panels_held = False, [], False
+        for point in order:
             # not on the thread every sync view of this server shares: a slow page elsewhere
             # (an instructor's panel) must not hold back a whole class's pushes
             render = off_the_server_thread(render_for)
             render_started = time.monotonic()
-            last_seq, rendered, cpu, at_end = await render(self.run_id, {since})
+            last_seq, rendered, cpu, at_end = await render(self.run_id, {point}, panels_due)
             ended = ended or at_end
             self.render_wall += time.monotonic() - render_started
             self.renders += len(rendered)
             self.render_cpu += cpu
             started = time.perf_counter()
-            html, sends = rendered[since], []
-            for viewer in groups[since]:
-                if viewer in self.viewers and viewer.since == since:
+            (html, panels_sent, held), sends = rendered[point], []
+            if panels_sent:
+                self.last_panels = time.monotonic()
+            panels_held = panels_held or held
+            for viewer in groups[point]:
+                if viewer in self.viewers and (viewer.since, viewer.panels_since) == point:
                     viewer.since = last_seq
+                    if not held:
+                        viewer.panels_since = last_seq
                     sends.append(viewer.send(text_data=html))  # the same str for each
             results += await asyncio.gather(*sends, return_exceptions=True)
             self.send_seconds += time.perf_counter() - started
-            if woken_at is not None and since is not None:  # a wake-up's push, sent
+            if woken_at is not None and point[0] is not None:  # a wake-up's push, sent
                 took = time.monotonic() - woken_at
                 total, timed, longest = self.wake_to_sent
                 self.wake_to_sent = [total + took, timed + 1, max(longest, took)]
                 woken_at = None
+        if panels_held and not ended:  # what was held back goes when due, wake-up or not
+            self.push_panels_when_due()
         if ended and not self.ended:  # what watching the run cost this server, once
             self.ended = True
             log.info("audience saw the run end", extra=self.figures())
         for result in results:
             if isinstance(result, Exception):
                 log.info("push not delivered: %r", result, extra={"run_id": self.run_id})
+
+    def push_panels_when_due(self):
+        if self.panels_later is None or self.panels_later.cancelled():
+            wait = max(0.0, self.last_panels + self.panels_interval - time.monotonic())
+            self.panels_later = asyncio.get_running_loop().call_later(wait, self.held_panels_due)
+
+    def held_panels_due(self):
+        self.panels_later = None
+        if any(viewer.panels_since != viewer.since for viewer in self.viewers):
+            self.mark_dirty()

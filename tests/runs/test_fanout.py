@@ -3,6 +3,9 @@ wake-up reaches each server process once (not once per socket), and a render tha
 dropped database connection is tried again, the sockets kept open."""
 
 import asyncio
+import html
+import json
+import re
 import time
 
 import pytest
@@ -60,11 +63,11 @@ def test_a_render_that_meets_a_dropped_connection_is_tried_again(
     open_socket = socket_for(client, student, run_path(run))
     real_render, failures = fanout.render_for, []
 
-    def render_while_the_database_is_down(run_id, sinces):
+    def render_while_the_database_is_down(run_id, points, evals_due=True):
         if len(failures) < 2:
             failures.append(1)
             raise OperationalError("server closed the connection unexpectedly")
-        return real_render(run_id, sinces)
+        return real_render(run_id, points, evals_due)
 
     monkeypatch.setattr(fanout, "render_for", render_while_the_database_is_down)
     monkeypatch.setattr("common.sockets.DATABASE_RETRY_SECONDS", 0.05)
@@ -164,9 +167,9 @@ def test_viewers_in_step_are_sent_their_push_before_a_newcomers_whole_state(
     open_socket = socket_for(client, student, run_path(run))
     real_render, asked = fanout.render_for, []
 
-    def recorded_render(run_id, sinces):
-        asked.append(set(sinces))
-        return real_render(run_id, sinces)
+    def recorded_render(run_id, points, evals_due=True):
+        asked.append({since for since, _ in points})
+        return real_render(run_id, points, evals_due)
 
     monkeypatch.setattr(fanout, "render_for", recorded_render)
 
@@ -199,3 +202,60 @@ def test_viewers_in_step_are_sent_their_push_before_a_newcomers_whole_state(
     assert len(asked) == 2 and None not in asked[0] and asked[1] == {None}
     assert all('id="run-current-step">1<' in pushes[-1][1] for pushes in received)
     assert 'id="run-series"' in received[-1][-1][1]  # the newcomer: the whole state
+
+
+def test_heavy_panels_go_at_their_own_pace_and_none_is_lost(
+    client, student, start_run, monkeypatch
+):
+    """The steps go with every push; the panels an evaluation or a snapshot changes at most
+    every panels_interval: those held back follow without another wake-up, every
+    evaluation point once."""
+    monkeypatch.setattr(Audience, "panels_interval", 0.6)
+    trained = start_run(student, num_steps=200)
+    train_run(trained.pk, "t")  # the events to store again, as a trainer would
+    trained.refresh_from_db()
+    events = [
+        (e.kind, e.step, e.data)
+        for e in trained.events.filter(seq__gt=1).exclude(kind=Kind.COMPLETED).order_by("seq")
+    ]
+    # two stretches of steps with evaluations in them and no snapshot (which is never held)
+    snapshots, evals = set(trained.snapshot_steps()), trained.eval_steps()
+    a = next(e for e in evals if e > 1 and not snapshots & set(range(e - 1, e + 8)))
+    b, c = a + 3, a + 6
+    first_evals = [e for e in evals if a <= e <= b]
+    later_evals = [e for e in evals if b < e <= c]
+    assert first_evals and later_evals
+    run = start_run(student, num_steps=200)
+    assert run.claim("test")
+    run.append_events([e for e in events if e[1] < a], current_step=a - 1, vocab=trained.vocab)
+    open_socket = socket_for(client, student, run_path(run))
+
+    async def store_and_wake(first, last):
+        chunk = [e for e in events if first <= e[1] <= last]
+        await database_sync_to_async(run.append_events)(chunk, current_step=last)
+        await get_channel_layer().group_send(run_group(run.pk), {"type": "run.wake"})
+
+    async def scenario():
+        socket = open_socket()
+        assert (await socket.connect(timeout=5))[0]
+        await socket.receive_from(timeout=10)  # the whole state, up to step a - 1
+        await store_and_wake(a, b)
+        first = await drain(socket, 5, until=f'id="run-current-step">{b}<')
+        await asyncio.sleep(0.15)
+        await store_and_wake(b + 1, c)
+        second = await drain(socket, 5, until=f'id="run-current-step">{c}<')
+        later = await drain(socket, 2, until='id="run-evals-delta"')  # no wake-up sent
+        await socket.disconnect()
+        return first[-1][1], second[-1][1], later
+
+    first, second, later = run_async(scenario)
+    assert 'id="run-evals-delta"' in first  # due: the first since the page opened
+    assert 'id="run-evals-delta"' not in second and 'id="run-series-delta"' in second
+    assert len(later) == 1 and 'id="run-evals-delta"' in later[0][1]
+    assert 'id="run-series-delta"' not in later[0][1]  # no step sent twice
+    assert [json_steps(first), json_steps(later[0][1])] == [first_evals, later_evals]
+
+
+def json_steps(text):
+    found = re.search(r'id="run-evals-delta"[^>]*data-evals="([^"]*)"', text)
+    return json.loads(html.unescape(found.group(1)))["step"]

@@ -315,6 +315,60 @@ def test_a_push_between_snapshots_keeps_the_attention_and_adds_only_new_evaluati
     assert page_data(with_snapshot, "run-evals-delta", "evals")["step"] == [20, 21, 22, 23, 24, 25]
 
 
+def test_heavy_panels_held_back_go_later_with_everything_since(running_run):
+    """render_push with the heavy panels not due: the steps go, the panels a snapshot or an
+    evaluation changes wait (held); the next push that may send them carries every
+    evaluation point and the newest snapshot since they were last sent."""
+    run, seq_of_step = running_run(until=25)
+    assert run.snapshot_steps() == [1, 10, 20]
+    run.last_seq = seq_of_step[23]
+    held_push, sent, held = page.render_push(run, seq_of_step[22], panels_due=False)
+    assert (sent, held) == (False, True)
+    assert ids_of(held_push) == ["run-status", "run-series-delta"]
+    assert page_series(held_push, "run-series-delta")["step"] == [23]
+
+    run.last_seq = seq_of_step[25]  # later: steps 24 and 25, and the panels now due
+    pushed, sent, held = page.render_push(
+        run, seq_of_step[23], panels_since=seq_of_step[22], panels_due=True
+    )
+    assert (sent, held) == (True, False)
+    assert page_series(pushed, "run-series-delta")["step"] == [24, 25]  # no step twice
+    assert page_data(pushed, "run-evals-delta", "evals")["step"] == [23, 24, 25]  # none lost
+    assert {"run-learning", "run-snapshot-view"} <= set(ids_of(pushed))
+    assert 'data-step="25"' in element_html(pushed, "run-snapshot-view")
+    assert "data-attn=" not in pushed  # no snapshot since: the page keeps its maps
+
+    # a snapshot (step 20) held back: its maps go with the later push
+    run.last_seq = seq_of_step[21]
+    pushed, sent, held = page.render_push(run, seq_of_step[19], panels_due=False)
+    assert (sent, held) == (False, True) and "data-attn=" not in pushed
+    assert ids_of(pushed)[:2] == ["run-status", "run-series-delta"]
+    assert "run-samples-headline" in ids_of(pushed)  # step 20's samples never wait
+    assert not {"run-snapshot-view", "run-diagnostics", "run-evals-delta"} & set(ids_of(pushed))
+    run.last_seq = seq_of_step[25]
+    pushed, sent, held = page.render_push(
+        run, seq_of_step[21], panels_since=seq_of_step[19], panels_due=True
+    )
+    assert (sent, held) == (True, False) and "data-attn=" in pushed
+    assert "run-diagnostics" in ids_of(pushed)  # checked again at each snapshot
+    assert page_data(pushed, "run-evals-delta", "evals")["step"] == [20, 21, 22, 23, 24, 25]
+
+    # nothing new to evaluate: nothing held
+    assert page.render_push(run, run.last_seq, panels_due=False)[1:] == (False, False)
+
+
+def test_held_back_panels_go_with_the_runs_end(running_run):
+    run, seq_of_step = running_run(until=25)
+    run.finish(Kind.COMPLETED, final_loss=1.0, data={"step": 25})
+    run = Run.objects.select_related("pack", "upload").get(pk=run.pk)
+    pushed, sent, held = page.render_push(
+        run, seq_of_step[25], panels_since=seq_of_step[22], panels_due=False
+    )
+    assert (sent, held) == (True, False)
+    assert page_data(pushed, "run-evals-delta", "evals")["step"] == [23, 24, 25]
+    assert 'data-status="completed"' in pushed and "run-snapshot-view" in ids_of(pushed)
+
+
 def test_a_push_without_new_evaluations_sends_no_evaluation_data(running_run):
     run, seq_of_step = running_run(until=25)
     pushed = page.render_live(run, since=run.last_seq)
