@@ -9,6 +9,7 @@ import base64
 import http.client
 import json
 import os
+import secrets
 import signal
 import socket
 import statistics
@@ -24,6 +25,16 @@ from django.test import Client
 from django.urls import reverse
 
 from runs.workers import celery_worker_command
+
+# DEBUG off (no query log, no template debugging: what a hosted site runs), without the
+# https redirect and secure-only cookies a TLS proxy would need (cf. `make run-prod`)
+PRODUCTION_ENV = {
+    "DEBUG": "0",
+    "SECURE_SSL_REDIRECT": "0",
+    "SECURE_HSTS_SECONDS": "0",
+    "SESSION_COOKIE_SECURE": "0",
+    "CSRF_COOKIE_SECURE": "0",
+}
 
 
 def free_port():
@@ -79,12 +90,14 @@ def audience_figures(log_text, run_id):
     return None
 
 
-def session_cookie(user):
-    """(Cookie header, CSRF token) of a fresh session for `user`."""
-    import secrets
+def session_cookie(user, secret_key=None):
+    """(Cookie header, CSRF token) of a fresh session for `user`, signed with `secret_key`
+    (the server's, when it is not this process's)."""
+    from django.test import override_settings
 
     client = Client()
-    client.force_login(user)
+    with override_settings(SECRET_KEY=secret_key or settings.SECRET_KEY):
+        client.force_login(user)
     csrf = secrets.token_hex(16)  # a 32-character secret, sent as cookie and header
     return f"sessionid={client.cookies['sessionid'].value}; csrftoken={csrf}", csrf
 
@@ -92,14 +105,27 @@ def session_cookie(user):
 class Lab:
     """daphne and the Celery workers, as separate processes, with their logs."""
 
-    def __init__(self, port, workers, log_dir, env=None):
+    def __init__(self, port, workers, log_dir, env=None, production=False):
         self.url = f"127.0.0.1:{port}"
         self.port, self.workers, self.log_dir = port, workers, log_dir
-        self.env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+        self.env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        if production:  # as `make run-prod` serves: DEBUG off, plain http on loopback
+            self.env.update(PRODUCTION_ENV, SECRET_KEY=secrets.token_urlsafe(50))
+        self.env.update(env or {})
+        self.production = production
         self.processes = {}  # name -> (Popen, log file)
+
+    def session_cookie(self, user):
+        """session_cookie for this lab's server (its own SECRET_KEY in production mode)."""
+        return session_cookie(user, self.env.get("SECRET_KEY") if self.production else None)
 
     def start(self):
         python = sys.executable
+        if self.production:  # DEBUG off serves the collected, fingerprinted static files
+            subprocess.run(
+                [python, "manage.py", "collectstatic", "--no-input", "-v", "0"],
+                cwd=settings.BASE_DIR, env=self.env, check=True, timeout=300,
+            )
         daphne = [python, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)]
         self.spawn("daphne", [*daphne, "microlab_site.asgi:application"])
         for i in range(self.workers):

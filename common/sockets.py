@@ -14,8 +14,10 @@ back: the socket stays open and the viewer gets the state then.
 """
 
 import asyncio
+import contextlib
 import functools
 import logging
+import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -45,6 +47,27 @@ async def when_database_is_back(exc):
 # The few threads the sockets read the database in: each keeps its connection (a bounded
 # number, however many sockets: the database's connections are shared by every process).
 SOCKET_THREADS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lab-sockets")
+
+
+def wait_for_socket_threads(timeout=10.0):
+    """Return once every job handed to SOCKET_THREADS before this call has ended (or after
+    `timeout`): a job per thread that waits for all the others, so none can run while an
+    earlier one is still busy. Tests call it before emptying the database: a render still
+    running in a thread after its socket closed would find the tables locked."""
+    threads = SOCKET_THREADS._max_workers
+    everyone = threading.Barrier(threads + 1)
+
+    def meet():
+        with contextlib.suppress(threading.BrokenBarrierError):
+            everyone.wait(timeout)
+
+    jobs = [SOCKET_THREADS.submit(meet) for _ in range(threads)]
+    try:
+        everyone.wait(timeout)
+    except threading.BrokenBarrierError:
+        log.warning("socket threads still busy after %.0f s", timeout)
+    for job in jobs:
+        job.result()
 
 
 def off_the_server_thread(function):

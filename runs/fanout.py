@@ -8,7 +8,10 @@ wake-up marks the audience dirty and a single pusher renders when due (at most
 1 / push_interval a second): the run is read and its fragments rendered once for each
 distinct point viewers are at (`since`: all viewers in step share one render; one who just
 connected gets the full state), in a thread, never on the event loop; the same text is sent
-to each of them, those in step first. An access hint to the
+to each of them, those in step first. A push carries the new steps (the status line, the
+losses, new samples); the heavy panels a snapshot or an evaluation changes follow apart, at
+most every `panels_interval` (at once when the run ends), from where each viewer last had
+them, so a slow panel render never holds back the steps. An access hint to the
 group is passed on to every viewer. A render that meets an unreachable database is tried
 again until it is back; the sockets stay open.
 
@@ -18,6 +21,7 @@ sockets costs the database one check per interval, not 100.
 """
 
 import asyncio
+import contextlib
 import logging
 import time
 
@@ -30,18 +34,15 @@ from runs.permissions import who_may_view
 log = logging.getLogger(__name__)
 
 
-def render_for(run_id, points, panels_due=True):
-    """(run.last_seq, {point: (HTML, heavy panels sent, held back)}, CPU seconds this
-    thread spent, whether the run has ended) of run `run_id`, read once, rendered once per
-    point (since, panels_since) viewers are at (runs.page.render_push)."""
+def render_for(run_id, since, steps=True, panels=True):
+    """(run.last_seq, (HTML, whether the heavy panels have news), CPU seconds this thread
+    spent, whether the run has ended) of run `run_id` after seq `since`, read once
+    (runs.page.render_push: its steps part, its panels part, or both)."""
     from runs.page import render_push
 
     cpu = time.thread_time()
     run = Run.objects.select_related("pack", "upload", "owner").get(pk=run_id)
-    rendered = {
-        (since, panels_since): render_push(run, since, panels_since, panels_due)
-        for since, panels_since in points
-    }
+    rendered = render_push(run, since, steps=steps, panels=panels)
     return run.last_seq, rendered, time.thread_time() - cpu, run.is_finished
 
 
@@ -67,7 +68,8 @@ class Audience:
         self.dirty = False
         self.last_push = 0.0
         self.last_panels = 0.0  # when the heavy panels were last sent
-        self.panels_later = None  # the push that sends panels held back
+        self.panels_pusher = None
+        self.panels_now = asyncio.Event()  # the run ended: its last panels go at once
         self.pusher = None
         self.renders = 0  # for tests and the benchmark: renders per wake-up, not per socket
         self.wakes = 0  # wake-ups this process received for the run (one each, not per socket)
@@ -91,7 +93,9 @@ class Audience:
         audience = cls.audiences.get(run_id)
         if audience is None:
             audience = cls.audiences[run_id] = cls(run_id)
-        viewer.since = viewer.panels_since = since
+        # panels_since: the seq the viewer's heavy panels show; news_upto: the newest seq it
+        # was sent steps at whose window had panel news (newer than panels_since: stale)
+        viewer.since = viewer.panels_since = viewer.news_upto = since
         audience.viewers.add(viewer)
         return audience
 
@@ -107,8 +111,8 @@ class Audience:
             del Audience.audiences[self.run_id]
             if self.pusher:
                 self.pusher.cancel()
-            if self.panels_later:
-                self.panels_later.cancel()
+            if self.panels_pusher:
+                self.panels_pusher.cancel()
             self.listening.cancel()
             self.access_watch.cancel()
 
@@ -208,59 +212,96 @@ class Audience:
 
     async def push(self):
         woken_at, self.woken_at = self.woken_at, None
-        groups = {}  # (since, panels_since) -> the viewers at that point
+        groups = {}  # since -> the viewers at that point
         for viewer in list(self.viewers):
-            groups.setdefault((viewer.since, viewer.panels_since), []).append(viewer)
+            groups.setdefault(viewer.since, []).append(viewer)
         # those in step first (a small delta, rendered in a few ms), then the ones who just
         # joined (the whole state, several times the work): a class opening the page must
         # not hold back the pushes of those already watching
-        order = sorted(groups, key=lambda point: (point[0] is None, -(point[0] or 0)))
-        panels_due = time.monotonic() >= self.last_panels + self.panels_interval
+        order = sorted(groups, key=lambda since: (since is None, -(since or 0)))
         self.pushes += 1
-        ended, results, panels_held = False, [], False
-        for point in order:
+        ended, results = False, []
+        for since in order:
             # not on the thread every sync view of this server shares: a slow page elsewhere
             # (an instructor's panel) must not hold back a whole class's pushes
             render = off_the_server_thread(render_for)
             render_started = time.monotonic()
-            last_seq, rendered, cpu, at_end = await render(self.run_id, {point}, panels_due)
+            whole = since is None  # a newcomer gets everything, the panels too
+            last_seq, (html, news), cpu, at_end = await render(
+                self.run_id, since, steps=True, panels=whole
+            )
             ended = ended or at_end
             self.render_wall += time.monotonic() - render_started
-            self.renders += len(rendered)
+            self.renders += 1
             self.render_cpu += cpu
             started = time.perf_counter()
-            (html, panels_sent, held), sends = rendered[point], []
-            if panels_sent:
-                self.last_panels = time.monotonic()
-            panels_held = panels_held or held
-            for viewer in groups[point]:
-                if viewer in self.viewers and (viewer.since, viewer.panels_since) == point:
+            sends = []
+            for viewer in groups[since]:
+                if viewer in self.viewers and viewer.since == since:
                     viewer.since = last_seq
-                    if not held:
-                        viewer.panels_since = last_seq
+                    if whole:
+                        viewer.panels_since = viewer.news_upto = last_seq
+                    elif news:
+                        viewer.news_upto = last_seq
                     sends.append(viewer.send(text_data=html))  # the same str for each
             results += await asyncio.gather(*sends, return_exceptions=True)
             self.send_seconds += time.perf_counter() - started
-            if woken_at is not None and point[0] is not None:  # a wake-up's push, sent
+            if woken_at is not None and since is not None:  # a wake-up's push, sent
                 took = time.monotonic() - woken_at
                 total, timed, longest = self.wake_to_sent
                 self.wake_to_sent = [total + took, timed + 1, max(longest, took)]
                 woken_at = None
-        if panels_held and not ended:  # what was held back goes when due, wake-up or not
-            self.push_panels_when_due()
+        if ended:
+            self.panels_now.set()
+        if self.stale_panels() and (self.panels_pusher is None or self.panels_pusher.done()):
+            self.panels_pusher = asyncio.ensure_future(self.push_panels_when_due())
         if ended and not self.ended:  # what watching the run cost this server, once
             self.ended = True
             log.info("audience saw the run end", extra=self.figures())
+        self.log_failed(results)
+
+    def stale_panels(self):
+        """{panels_since: viewers} of the viewers whose heavy panels are behind."""
+        groups = {}
+        for viewer in self.viewers:
+            if viewer.since is not None and viewer.news_upto > viewer.panels_since:
+                groups.setdefault(viewer.panels_since, []).append(viewer)
+        return groups
+
+    async def push_panels_when_due(self):
+        """Send the heavy panels to the viewers whose panels are behind, at most every
+        panels_interval (at once when the run ended), each from where it last had them."""
+        while groups := self.stale_panels():
+            wait = self.last_panels + self.panels_interval - time.monotonic()
+            if wait > 0 and not self.panels_now.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.panels_now.wait(), timeout=wait)
+                groups = self.stale_panels()
+            self.panels_now.clear()
+            self.last_panels = time.monotonic()
+            results = []
+            for panels_since, viewers in groups.items():
+                render = off_the_server_thread(render_for)
+                try:
+                    last_seq, (html, _), cpu, _ = await render(
+                        self.run_id, panels_since, steps=False, panels=True
+                    )
+                except DATABASE_ERRORS as exc:
+                    await when_database_is_back(exc)
+                    break
+                except Run.DoesNotExist:  # the steps' pusher tells the viewers
+                    return
+                self.renders += 1
+                self.render_cpu += cpu
+                sends = []
+                for viewer in viewers:
+                    if viewer in self.viewers and viewer.panels_since == panels_since:
+                        viewer.panels_since = last_seq
+                        sends.append(viewer.send(text_data=html))
+                results += await asyncio.gather(*sends, return_exceptions=True)
+            self.log_failed(results)
+
+    def log_failed(self, results):
         for result in results:
             if isinstance(result, Exception):
                 log.info("push not delivered: %r", result, extra={"run_id": self.run_id})
-
-    def push_panels_when_due(self):
-        if self.panels_later is None or self.panels_later.cancelled():
-            wait = max(0.0, self.last_panels + self.panels_interval - time.monotonic())
-            self.panels_later = asyncio.get_running_loop().call_later(wait, self.held_panels_due)
-
-    def held_panels_due(self):
-        self.panels_later = None
-        if any(viewer.panels_since != viewer.since for viewer in self.viewers):
-            self.mark_dirty()

@@ -153,48 +153,44 @@ def render_live(run, since=None):
     return render_push(run, since)[0]
 
 
-def render_push(run, since=None, panels_since=None, panels_due=True):
-    """(HTML, panels sent, panels held back) of a push: render_live, except that the heavy
-    panels, those a snapshot or an evaluation changes (the probe line's guesses and
-    attention, the validation and probe points, the heatmap, the diagnostics), may wait:
-    `panels_since` is the seq up to which this socket has them (default: `since`), and when
-    not `panels_due` they are left for a later push, unless the run has ended. The status
-    line, the new steps' losses and any new samples always go: a class watching a fast run
-    sees every step at once, the heavier panels follow at their own pace
-    (runs.fanout.Audience.panels_interval), and the later push carries everything since."""
-    panels_since = since if panels_since is None or since is None else min(panels_since, since)
+HEAVY_KINDS = {Kind.EVAL, Kind.SNAPSHOT, *TERMINAL_KINDS}
+
+
+def render_push(run, since=None, steps=True, panels=True):
+    """(HTML, whether the heavy panels have news) of the events after seq `since`: its
+    steps part (the status line, the new steps' losses, new samples) and its panels part
+    (what a snapshot, an evaluation or the run's end changes: the probe line's guesses and
+    attention, the validation and probe points, the heatmap, the diagnostics; most of the
+    rendering and bytes). render_live is both; a run's audience (runs.fanout) sends the
+    steps with every push and the panels apart, at most once a second, from the seq it
+    last sent them at, so a class watching a fast run sees every step at once."""
     context = {**status_context(run), "run": run, "oob": True}
-    parts = [render_to_string("runs/detail.html#status", context)]
+    parts = [render_to_string("runs/detail.html#status", context)] if steps else []
     if since is None:
-        context.update(series_context(run))
-        parts.append(render_to_string("runs/detail.html#series", context))
-        changed = pending = {Kind.SNAPSHOT, Kind.SAMPLES}
-        window = None
+        if steps:
+            context.update(series_context(run))
+            parts.append(render_to_string("runs/detail.html#series", context))
+        changed = {Kind.SNAPSHOT, Kind.SAMPLES}
     else:
         window = RunEvent.objects.filter(run=run, seq__gt=since, seq__lte=run.last_seq)
-        # what is not a step, from the older of the two points this socket is at
-        others = RunEvent.objects.filter(run=run, seq__gt=panels_since, seq__lte=run.last_seq)
-        kinds = list(others.exclude(kind=Kind.STEP).order_by().values_list("kind", "seq"))
-        changed = {kind for kind, seq in kinds if seq > since}  # since the last push
-        pending = {kind for kind, _ in kinds}  # since the panels were last sent
+        changed = set(window.exclude(kind=Kind.STEP).order_by().values_list("kind", flat=True))
     ended = changed.intersection(TERMINAL_KINDS)
-    heavy = pending.intersection({Kind.EVAL, Kind.SNAPSHOT})
-    panels = since is None or bool(ended) or (panels_due and bool(heavy))
-    if since is None:  # the whole evaluation series; after it, only the new points
-        context.update(learning_context(run))
-        parts.append(render_to_string("runs/detail.html#evals", context))
-    elif panels and Kind.EVAL in pending:
-        context.update(evals_delta_context(run, panels_since, run.last_seq))
-        parts.append(render_to_string("runs/detail.html#evals_delta", context))
-    if since is None or ended or (panels and Kind.EVAL in pending):
-        if since is not None:
-            context.update(learning_context(run, with_data=False))
-        for name in ("learning", "snapshots_note"):
-            parts.append(render_to_string(f"runs/detail.html#{name}", context))
-    if panels and (Kind.SNAPSHOT in pending or ended):  # reads every step: not too often
-        context.update(diagnostics_context(run))
-        parts.append(render_to_string("runs/detail.html#diagnostics", context))
-    if since is not None:
+    if panels:
+        if since is None:  # the whole evaluation series; after it, only the new points
+            context.update(learning_context(run))
+            parts.append(render_to_string("runs/detail.html#evals", context))
+        elif Kind.EVAL in changed:
+            context.update(evals_delta_context(run, since, run.last_seq))
+            parts.append(render_to_string("runs/detail.html#evals_delta", context))
+        if since is None or Kind.EVAL in changed or ended:
+            if since is not None:
+                context.update(learning_context(run, with_data=False))
+            for name in ("learning", "snapshots_note"):
+                parts.append(render_to_string(f"runs/detail.html#{name}", context))
+        if since is None or Kind.SNAPSHOT in changed or ended:  # reads every step: rarely
+            context.update(diagnostics_context(run))
+            parts.append(render_to_string("runs/detail.html#diagnostics", context))
+    if steps and since is not None:
         delta = run.step_series(after_seq=since, upto_seq=run.last_seq)
         if delta["step"]:
             context["series_json"] = series_json(delta)
@@ -202,23 +198,22 @@ def render_push(run, since=None, panels_since=None, panels_due=True):
     # a new snapshot, or the end of the run ("Following live" becomes "Last snapshot"), or
     # the probe line at a new evaluation: between snapshots its attention maps are those
     # already on the page, kept there (hx-preserve) rather than sent again
-    if panels and (heavy or ended):
+    if panels and changed.intersection(HEAVY_KINDS):
         context.update(snapshot_context(run, following=True))
-        context["attention_kept"] = since is not None and Kind.SNAPSHOT not in pending
+        context["attention_kept"] = since is not None and Kind.SNAPSHOT not in changed
         parts.append(render_to_string("runs/detail.html#scrubber", context))
         parts.append(render_to_string("runs/detail.html#snapshot", context))
-    if Kind.SAMPLES in changed:
+    if steps and Kind.SAMPLES in changed:
         earlier = run.events.filter(kind=Kind.SAMPLES, seq__lte=since or 0)
         if since is not None and earlier.exists():  # the list is on the page: add on top
-            steps = set(window.filter(kind=Kind.SAMPLES).order_by().values_list("step", flat=True))
-            context.update(samples_context(run, steps=steps), oob_headline=True)
+            new = set(window.filter(kind=Kind.SAMPLES).order_by().values_list("step", flat=True))
+            context.update(samples_context(run, steps=new), oob_headline=True)
             parts.append(render_to_string("runs/detail.html#samples_headline", context))
             parts.append(render_to_string("runs/detail.html#samples_new", context))
         else:
             context.update(samples_context(run, upto_step=run.current_step))
             parts.append(render_to_string("runs/detail.html#samples", context))
-    sent = since is not None and panels and bool(heavy)
-    return "".join(parts), sent, bool(heavy) and not panels
+    return "".join(parts), bool(changed.intersection(HEAVY_KINDS))
 
 
 # --- context builders ----------------------------------------------------------------------

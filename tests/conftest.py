@@ -8,6 +8,7 @@ missing service skips what needs it, with the reason; under CI=true it is a fail
 
 import os
 import socket
+import sys
 from urllib.parse import urlparse
 
 import pytest
@@ -97,3 +98,13 @@ def no_showcase_training(settings):
     """`load_packs` trains six showcase runs for real; tests that want them ask for them
     (tests/runs/test_showcase.py)."""
     settings.LAB_SHOWCASES = False
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    """After a test's body, before its fixtures (the database) are torn down: let the
+    renders still running in the sockets' threads end (common.sockets)."""
+    yield
+    sockets = sys.modules.get("common.sockets")
+    if sockets is not None:
+        sockets.wait_for_socket_threads()

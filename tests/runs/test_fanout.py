@@ -63,11 +63,11 @@ def test_a_render_that_meets_a_dropped_connection_is_tried_again(
     open_socket = socket_for(client, student, run_path(run))
     real_render, failures = fanout.render_for, []
 
-    def render_while_the_database_is_down(run_id, points, evals_due=True):
+    def render_while_the_database_is_down(run_id, since, **parts):
         if len(failures) < 2:
             failures.append(1)
             raise OperationalError("server closed the connection unexpectedly")
-        return real_render(run_id, points, evals_due)
+        return real_render(run_id, since, **parts)
 
     monkeypatch.setattr(fanout, "render_for", render_while_the_database_is_down)
     monkeypatch.setattr("common.sockets.DATABASE_RETRY_SECONDS", 0.05)
@@ -167,9 +167,9 @@ def test_viewers_in_step_are_sent_their_push_before_a_newcomers_whole_state(
     open_socket = socket_for(client, student, run_path(run))
     real_render, asked = fanout.render_for, []
 
-    def recorded_render(run_id, points, evals_due=True):
-        asked.append({since for since, _ in points})
-        return real_render(run_id, points, evals_due)
+    def recorded_render(run_id, since, **parts):
+        asked.append({since})
+        return real_render(run_id, since, **parts)
 
     monkeypatch.setattr(fanout, "render_for", recorded_render)
 
@@ -240,20 +240,24 @@ def test_heavy_panels_go_at_their_own_pace_and_none_is_lost(
         assert (await socket.connect(timeout=5))[0]
         await socket.receive_from(timeout=10)  # the whole state, up to step a - 1
         await store_and_wake(a, b)
-        first = await drain(socket, 5, until=f'id="run-current-step">{b}<')
+        first = await drain(socket, 5, until='id="run-evals-delta"')  # steps, then panels
         await asyncio.sleep(0.15)
         await store_and_wake(b + 1, c)
-        second = await drain(socket, 5, until=f'id="run-current-step">{c}<')
+        second = await drain(socket, 0.4)  # within the interval: the steps only
         later = await drain(socket, 2, until='id="run-evals-delta"')  # no wake-up sent
         await socket.disconnect()
-        return first[-1][1], second[-1][1], later
+        return [text for _, text in first], [text for _, text in second + later]
 
-    first, second, later = run_async(scenario)
-    assert 'id="run-evals-delta"' in first  # due: the first since the page opened
-    assert 'id="run-evals-delta"' not in second and 'id="run-series-delta"' in second
-    assert len(later) == 1 and 'id="run-evals-delta"' in later[0][1]
-    assert 'id="run-series-delta"' not in later[0][1]  # no step sent twice
-    assert [json_steps(first), json_steps(later[0][1])] == [first_evals, later_evals]
+    first, later = run_async(scenario)
+    # the first panels since the page opened go at once, after the steps
+    assert len(first) == 2 and f'id="run-current-step">{b}<' in first[0]
+    assert 'id="run-evals-delta"' not in first[0]
+    assert 'id="run-evals-delta"' in first[1] and 'id="run-series-delta"' not in first[1]
+    # the next within panels_interval: the steps at once, the panels later, apart
+    assert len(later) == 2 and f'id="run-current-step">{c}<' in later[0]
+    assert 'id="run-evals-delta"' not in later[0] and 'id="run-series-delta"' in later[0]
+    assert 'id="run-evals-delta"' in later[1] and 'id="run-series-delta"' not in later[1]
+    assert [json_steps(first[1]), json_steps(later[1])] == [first_evals, later_evals]
 
 
 def json_steps(text):

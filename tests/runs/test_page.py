@@ -315,58 +315,57 @@ def test_a_push_between_snapshots_keeps_the_attention_and_adds_only_new_evaluati
     assert page_data(with_snapshot, "run-evals-delta", "evals")["step"] == [20, 21, 22, 23, 24, 25]
 
 
-def test_heavy_panels_held_back_go_later_with_everything_since(running_run):
-    """render_push with the heavy panels not due: the steps go, the panels a snapshot or an
-    evaluation changes wait (held); the next push that may send them carries every
-    evaluation point and the newest snapshot since they were last sent."""
+def test_a_push_in_two_parts_steps_and_heavy_panels(running_run):
+    """render_push's steps part (status, losses, samples) and panels part (what a snapshot
+    or an evaluation changes), each from its own seq: a run's audience sends the steps with
+    every push and the panels apart, later, with everything since they were last sent."""
     run, seq_of_step = running_run(until=25)
     assert run.snapshot_steps() == [1, 10, 20]
     run.last_seq = seq_of_step[23]
-    held_push, sent, held = page.render_push(run, seq_of_step[22], panels_due=False)
-    assert (sent, held) == (False, True)
-    assert ids_of(held_push) == ["run-status", "run-series-delta"]
-    assert page_series(held_push, "run-series-delta")["step"] == [23]
+    steps_part, news = page.render_push(run, seq_of_step[22], panels=False)
+    assert news  # an evaluation at step 23
+    assert ids_of(steps_part) == ["run-status", "run-series-delta"]
+    assert page_series(steps_part, "run-series-delta")["step"] == [23]
 
-    run.last_seq = seq_of_step[25]  # later: steps 24 and 25, and the panels now due
-    pushed, sent, held = page.render_push(
-        run, seq_of_step[23], panels_since=seq_of_step[22], panels_due=True
-    )
-    assert (sent, held) == (True, False)
-    assert page_series(pushed, "run-series-delta")["step"] == [24, 25]  # no step twice
-    assert page_data(pushed, "run-evals-delta", "evals")["step"] == [23, 24, 25]  # none lost
-    assert {"run-learning", "run-snapshot-view"} <= set(ids_of(pushed))
-    assert 'data-step="25"' in element_html(pushed, "run-snapshot-view")
-    assert "data-attn=" not in pushed  # no snapshot since: the page keeps its maps
+    run.last_seq = seq_of_step[25]  # later: the panels, from where they were last sent
+    panels_part, news = page.render_push(run, seq_of_step[22], steps=False)
+    assert news
+    assert ids_of(panels_part) == [
+        "run-evals-delta", "run-learning", "run-snapshots-note", "run-scrubber",
+        "run-snapshot-view",
+    ]
+    assert page_data(panels_part, "run-evals-delta", "evals")["step"] == [23, 24, 25]
+    assert 'data-step="25"' in element_html(panels_part, "run-snapshot-view")
+    assert "data-attn=" not in panels_part  # no snapshot since: the page keeps its maps
 
-    # a snapshot (step 20) held back: its maps go with the later push
+    # a snapshot (step 20) with samples: the samples go with the steps, the maps apart
     run.last_seq = seq_of_step[21]
-    pushed, sent, held = page.render_push(run, seq_of_step[19], panels_due=False)
-    assert (sent, held) == (False, True) and "data-attn=" not in pushed
-    assert ids_of(pushed)[:2] == ["run-status", "run-series-delta"]
-    assert "run-samples-headline" in ids_of(pushed)  # step 20's samples never wait
-    assert not {"run-snapshot-view", "run-diagnostics", "run-evals-delta"} & set(ids_of(pushed))
-    run.last_seq = seq_of_step[25]
-    pushed, sent, held = page.render_push(
-        run, seq_of_step[21], panels_since=seq_of_step[19], panels_due=True
+    steps_part, news = page.render_push(run, seq_of_step[19], panels=False)
+    assert news and "data-attn=" not in steps_part
+    assert "run-samples-headline" in ids_of(steps_part)
+    assert not {"run-snapshot-view", "run-diagnostics", "run-evals-delta"} & set(
+        ids_of(steps_part)
     )
-    assert (sent, held) == (True, False) and "data-attn=" in pushed
-    assert "run-diagnostics" in ids_of(pushed)  # checked again at each snapshot
-    assert page_data(pushed, "run-evals-delta", "evals")["step"] == [20, 21, 22, 23, 24, 25]
+    run.last_seq = seq_of_step[25]
+    panels_part, _ = page.render_push(run, seq_of_step[19], steps=False)
+    assert "data-attn=" in panels_part and "run-diagnostics" in ids_of(panels_part)
+    assert page_data(panels_part, "run-evals-delta", "evals")["step"] == [20, 21, 22, 23, 24, 25]
+    assert "run-status" not in ids_of(panels_part) and "run-samples" not in panels_part
 
-    # nothing new to evaluate: nothing held
-    assert page.render_push(run, run.last_seq, panels_due=False)[1:] == (False, False)
+    # nothing new: no news for the panels
+    assert page.render_push(run, run.last_seq, panels=False)[1] is False
 
 
-def test_held_back_panels_go_with_the_runs_end(running_run):
+def test_the_panels_part_after_the_runs_end(running_run):
     run, seq_of_step = running_run(until=25)
     run.finish(Kind.COMPLETED, final_loss=1.0, data={"step": 25})
     run = Run.objects.select_related("pack", "upload").get(pk=run.pk)
-    pushed, sent, held = page.render_push(
-        run, seq_of_step[25], panels_since=seq_of_step[22], panels_due=False
-    )
-    assert (sent, held) == (True, False)
-    assert page_data(pushed, "run-evals-delta", "evals")["step"] == [23, 24, 25]
-    assert 'data-status="completed"' in pushed and "run-snapshot-view" in ids_of(pushed)
+    steps_part, news = page.render_push(run, seq_of_step[25], panels=False)
+    assert news and 'data-status="completed"' in steps_part
+    panels_part, _ = page.render_push(run, seq_of_step[22], steps=False)
+    assert page_data(panels_part, "run-evals-delta", "evals")["step"] == [23, 24, 25]
+    assert "Following live" not in re.sub(r"\s+", " ", panels_part)
+    assert {"run-snapshot-view", "run-learning", "run-diagnostics"} <= set(ids_of(panels_part))
 
 
 def test_a_push_without_new_evaluations_sends_no_evaluation_data(running_run):

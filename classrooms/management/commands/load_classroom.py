@@ -26,7 +26,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count, Q
 
-from classrooms.loadlab import Lab, LiveSocket, free_port, panel_cpu, percentile, session_cookie
+from classrooms.loadlab import Lab, LiveSocket, free_port, panel_cpu, percentile
 from classrooms.management.commands.load_site import cost_line
 from classrooms.models import Classroom
 from common.roles import make_instructor
@@ -70,7 +70,7 @@ class Command(BaseCommand):
         instructor, classroom, people = self.set_up(tag, students, lesson_pack)
         log_dir = Path(settings.DATA_DIR) / "load_classroom"
         log_dir.mkdir(parents=True, exist_ok=True)
-        lab = Lab(free_port(), workers, log_dir)
+        lab = Lab(free_port(), workers, log_dir, production=True)
         self.stdout.write(
             f"classroom {classroom.pk} ({tag}): {students} students, pack "
             f"{lesson_pack.slug}, {workers} worker processes, logs in {log_dir}"
@@ -117,12 +117,12 @@ class Command(BaseCommand):
     # --- the lesson ----------------------------------------------------------------------
 
     def measure(self, lab, instructor, classroom, people, pack, timeout, panel_interval):
-        panel_cookie, _ = session_cookie(instructor)
+        panel_cookie, _ = lab.session_cookie(instructor)
         forms = []
         for student in people:
             initial, _ = NewRunForm.initial_for(student, pack.slug, classroom)
             body = urllib.parse.urlencode({**initial, "classroom": classroom.pk})
-            forms.append((session_cookie(student), body))
+            forms.append((lab.session_cookie(student), body))
 
         panel_ms, stop_panel = [], threading.Event()
         panel_errors = []

@@ -40,7 +40,6 @@ from classrooms.loadlab import (
     free_port,
     panel_cpu,
     percentile,
-    session_cookie,
 )
 from classrooms.models import Classroom
 from common.roles import make_instructor
@@ -89,7 +88,7 @@ class Command(BaseCommand):
         log_dir = Path(settings.DATA_DIR) / "load_site"
         log_dir.mkdir(parents=True, exist_ok=True)
         stale = {"LAB_HEARTBEAT_STALE_SECONDS": str(options["stale_seconds"])}
-        lab = Lab(free_port(), 2, log_dir, env=stale)
+        lab = Lab(free_port(), 2, log_dir, env=stale, production=True)
         self.stdout.write(
             f"{options['classrooms']} classrooms × {options['students']} students × up to "
             f"{options['runs_each']} runs, then 1 lone student; pack {pack.slug}; 2 worker "
@@ -149,7 +148,7 @@ class Command(BaseCommand):
 
         def form(student, room):
             if student.pk not in cookies:
-                cookies[student.pk] = session_cookie(student)
+                cookies[student.pk] = lab.session_cookie(student)
             initial, _ = NewRunForm.initial_for(student, pack.slug, room)
             if options["steps"]:
                 initial["num_steps"] = options["steps"]
@@ -166,7 +165,7 @@ class Command(BaseCommand):
 
         # the first classroom's instructor keeps loading the panel
         first_room, first_teacher, first_people = burst_rooms[0]
-        panel_cookie, _ = session_cookie(first_teacher)
+        panel_cookie, _ = lab.session_cookie(first_teacher)
         panel_ms, panel_errors, stop = [], [], threading.Event()
 
         def load_panel():
@@ -207,7 +206,7 @@ class Command(BaseCommand):
         for i in range(options["viewers"]):
             person = watchers[i % len(watchers)]
             if person.pk not in cookies:
-                cookies[person.pk] = session_cookie(person)
+                cookies[person.pk] = lab.session_cookie(person)
             viewer = LiveSocket(host, int(port), f"/ws/runs/{watched.pk}/", cookies[person.pk][0])
             viewer.start()
             viewers.append(viewer)
