@@ -9,6 +9,8 @@ PROD_REDIS_URL ?= redis://127.0.0.1:6379/0
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 # `make run PORT=8001` when 8000 is taken.
 PORT ?= 8000
+# `make run-prod`: server (daphne) processes sharing the port
+WEB_PROCESSES ?= 2
 
 .PHONY: run run-prod setup-db test test-embedded test-prod lint bench install
 
@@ -50,7 +52,7 @@ RUN_PROD_ENV = DEBUG=0 SECRET_KEY="$$(cat var/run-prod-secret-key)" \
 run-prod: install var/run-prod-secret-key
 	$(RUN_PROD_ENV) $(MAKE) --no-print-directory setup-db
 	$(RUN_PROD_ENV) $(PY) manage.py collectstatic --no-input -v 0
-	$(RUN_PROD_ENV) LAB_PORT=$(PORT) $(BIN)/supervisord -c deploy/supervisord.conf
+	$(RUN_PROD_ENV) LAB_PORT=$(PORT) LAB_WEB_PROCESSES=$(WEB_PROCESSES) $(BIN)/supervisord -c deploy/supervisord.conf
 
 ## Command 2: every test, on SQLite + embedded, then the service tests on PostgreSQL + Redis.
 test: install lint test-embedded test-prod

@@ -75,10 +75,33 @@ def panel_cpu(classroom, instructor, times=10):
     }
 
 
-def audience_figures(log_text, run_id):
-    """The audience figures (runs/fanout.py) the server logged for run `run_id` when it ended:
-    wake-ups received, pushes, renders, CPU ms per render, ms handing a push to every
-    socket. None when it logged none."""
+def audience_figures(log_texts, run_id):
+    """The audience figures (runs/fanout.py) the servers logged for run `run_id` when it
+    ended, over every server process that had viewers of it: wake-ups received, pushes and
+    renders (summed), CPU ms per render, ms handing a push to its sockets and from a
+    wake-up to its push sent (averaged, weighted), the longest of those. None when none
+    logged any."""
+    found = [f for f in (audience_figures_of(text, run_id) for text in log_texts) if f]
+    if not found:
+        return None
+    total = {key: sum(f.get(key, 0) for f in found) for key in ("wakes", "pushes", "renders")}
+
+    def mean(key, weight):
+        weights = sum(f.get(weight, 0) for f in found) or 1
+        return sum(f.get(key, 0) * f.get(weight, 0) for f in found) / weights
+
+    return {
+        **total,
+        "processes": len(found),
+        "render_cpu_ms": mean("render_cpu_ms", "renders"),
+        "render_wall_ms": mean("render_wall_ms", "pushes"),
+        "send_ms": mean("send_ms", "pushes"),
+        "wake_to_sent_ms": mean("wake_to_sent_ms", "pushes"),
+        "wake_to_sent_max_ms": max(f.get("wake_to_sent_max_ms", 0) for f in found),
+    }
+
+
+def audience_figures_of(log_text, run_id):
     for line in reversed(log_text.splitlines()):
         if '"audience saw the run end"' in line:
             try:
@@ -105,8 +128,10 @@ def session_cookie(user, secret_key=None):
 class Lab:
     """daphne and the Celery workers, as separate processes, with their logs."""
 
-    def __init__(self, port, workers, log_dir, env=None, production=False):
+    def __init__(self, port, workers, log_dir, env=None, production=False, web_processes=1):
         self.url = f"127.0.0.1:{port}"
+        self.web_processes = web_processes
+        self.listeners = []
         self.port, self.workers, self.log_dir = port, workers, log_dir
         self.env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         if production:  # as `make run-prod` serves: DEBUG off, plain http on loopback
@@ -126,8 +151,23 @@ class Lab:
                 [python, "manage.py", "collectstatic", "--no-input", "-v", "0"],
                 cwd=settings.BASE_DIR, env=self.env, check=True, timeout=300,
             )
-        daphne = [python, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)]
-        self.spawn("daphne", [*daphne, "microlab_site.asgi:application"])
+        if self.web_processes == 1:
+            daphne = [python, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)]
+            self.spawn("daphne", [*daphne, "microlab_site.asgi:application"])
+        for number in range(1, self.web_processes + 1) if self.web_processes > 1 else ():
+            # several server processes on one port, as behind a load balancer: a socket
+            # each, bound with SO_REUSEPORT, so the kernel spreads the connections evenly
+            listener = socket.socket()
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            listener.bind(("127.0.0.1", self.port))
+            listener.listen(1024)
+            listener.set_inheritable(True)
+            self.listeners.append(listener)
+            daphne = [python, "-m", "daphne", "--fd", str(listener.fileno())]
+            self.spawn(
+                f"daphne{number}", [*daphne, "microlab_site.asgi:application"],
+                pass_fds=(listener.fileno(),),
+            )
         for i in range(self.workers):
             self.start_worker(i + 1)
 
@@ -137,7 +177,7 @@ class Lab:
         self.spawn(name, command, mode="a")
         return name
 
-    def spawn(self, name, command, mode="w"):
+    def spawn(self, name, command, mode="w", pass_fds=()):
         log = open(self.log_dir / f"{name}.log", mode)  # noqa: SIM115 (closed in stop)
         process = subprocess.Popen(
             command,
@@ -146,6 +186,7 @@ class Lab:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: kill_worker ends it whole
+            pass_fds=pass_fds,
         )
         self.processes[name] = (process, log)
 
@@ -158,6 +199,13 @@ class Lab:
 
     def log_text(self, name):
         return (self.log_dir / f"{name}.log").read_text(errors="replace")
+
+    def server_logs(self):
+        """The log text of each server (daphne) process."""
+        names = ["daphne"] if self.web_processes == 1 else [
+            f"daphne{number}" for number in range(1, self.web_processes + 1)
+        ]
+        return [self.log_text(name) for name in names]
 
     def wait_healthy(self, timeout=90):
         deadline = time.monotonic() + timeout
@@ -204,6 +252,9 @@ class Lab:
                 process.wait()
             log.close()
         self.processes.clear()
+        for listener in self.listeners:
+            listener.close()
+        self.listeners.clear()
 
 
 class LiveSocket(threading.Thread):

@@ -32,9 +32,9 @@ log = logging.getLogger(__name__)
 @celeryd_init.connect
 def yield_to_the_web(sender=None, **kwargs):
     """Lower the worker's CPU priority (and so its training children's, forked after this)
-    by LAB_WORKER_NICE. Training is batch work; a page load or a push to a class watching a
-    run is what someone waits for. When both want the same cores, the kernel gives the
-    server its turn first; an idle core still trains at full speed."""
+    by LAB_WORKER_NICE (default 0: not at all). Training is batch work and page loads are
+    what someone waits for, but a trainer also announces its own steps to their viewers:
+    see the setting's note on what load_site measured."""
     if settings.LAB_WORKER_NICE:
         try:
             os.nice(settings.LAB_WORKER_NICE)

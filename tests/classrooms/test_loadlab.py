@@ -55,19 +55,35 @@ def test_a_ping_is_answered_with_a_pong_and_not_kept():
     assert [text for _, text in viewer.pushes] == ["<div>push</div>"]
 
 
-def test_the_audience_figures_of_the_watched_run_are_read_from_the_server_log():
+def audience_log(*figures):
     record = logging.makeLogRecord({"name": "runs.fanout", "levelno": logging.INFO,
                                     "levelname": "INFO", "msg": "audience saw the run end"})
     lines = []
-    for run_id, renders in ((7, 3), (8, 12)):
+    for run_id, renders, cpu, longest in figures:
         for key, value in {"run_id": run_id, "wakes": 9, "pushes": 9, "renders": renders,
-                           "render_cpu_ms": 21.5, "send_ms": 4.25}.items():
+                           "render_cpu_ms": cpu, "send_ms": 4.25,
+                           "wake_to_sent_max_ms": longest}.items():
             setattr(record, key, value)
         lines.append(JsonFormatter().format(record))
-    text = "\n".join(["not json", *lines, '{"event": "other"}'])
-    figures = audience_figures(text, 8)
+    return "\n".join(["not json", *lines, '{"event": "other"}'])
+
+
+def test_the_audience_figures_of_the_watched_run_are_read_from_the_server_log():
+    text = audience_log((7, 3, 21.5, 100), (8, 12, 21.5, 120))
+    figures = audience_figures([text], 8)
     assert (figures["renders"], figures["render_cpu_ms"]) == (12, 21.5)
-    assert audience_figures(text, 9) is None
+    assert audience_figures([text], 9) is None
+
+
+def test_several_server_processes_figures_add_up():
+    """Each server process with viewers of the run logs its own audience: the counts add
+    up, the CPU per render is the mean over all renders, the longest wait the longest."""
+    first = audience_log((8, 12, 20.0, 100))
+    second = audience_log((8, 4, 40.0, 250), (9, 1, 1.0, 1))
+    figures = audience_figures([first, second, "nothing here"], 8)
+    assert (figures["processes"], figures["wakes"], figures["renders"]) == (2, 18, 16)
+    assert figures["render_cpu_ms"] == pytest.approx((12 * 20 + 4 * 40) / 16)
+    assert figures["wake_to_sent_max_ms"] == 250 and figures["send_ms"] == 4.25
 
 
 @pytest.mark.django_db

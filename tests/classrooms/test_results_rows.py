@@ -54,7 +54,9 @@ def test_kept_rows_are_the_rows_of_a_fresh_render_as_runs_change(
     assert after.count("on the spotlight") == 1 and "Completed" in after
 
 
-def test_a_kept_row_is_reused_not_rendered_again(client, instructor, classroom, student, monkeypatch):
+def test_a_kept_row_is_reused_not_rendered_again(
+    client, instructor, classroom, student, monkeypatch
+):
     client.force_login(instructor)
     make_run(student, losses=falling(20), status=Run.Status.COMPLETED, classroom=classroom)
     results_rows.ROWS.clear()

@@ -95,6 +95,7 @@ def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
         **os.environ,
         "DATABASE_URL": re.sub(r"/[^/]*$", f"/{test_database}", os.environ["DATABASE_URL"]),
         "LAB_HEARTBEAT_STALE_SECONDS": "2",
+        "LAB_WORKER_NICE": "5",  # tests/reliability/test_terminal_events.py checks it
         "PYTHONUNBUFFERED": "1",
     }
     app.control.purge()  # tasks left in the test broker by earlier sessions

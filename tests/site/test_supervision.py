@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -44,6 +46,7 @@ def test_a_killed_worker_is_started_again_and_trains(tmp_path):
 
     from tests.reliability.scenarios import make_run
 
+    port = free_port()
     conf = (ROOT / "deploy" / "supervisord.conf").read_text()
     conf = conf.replace("%(here)s/../var", str(tmp_path)).replace("%(here)s/..", str(ROOT))
     (tmp_path / "supervisord.conf").write_text(conf)
@@ -52,7 +55,8 @@ def test_a_killed_worker_is_started_again_and_trains(tmp_path):
         "DATABASE_URL": re.sub(
             r"/[^/]*$", f"/{connection.settings_dict['NAME']}", os.environ["DATABASE_URL"]
         ),
-        "LAB_PORT": str(free_port()),
+        "LAB_PORT": str(port),
+        "LAB_WEB_PROCESSES": "2",
         "LAB_WORKER_CONCURRENCY": "1",
         "LAB_HEARTBEAT_STALE_SECONDS": "3",
         "LAB_DATA_DIR": str(tmp_path),
@@ -74,6 +78,8 @@ def test_a_killed_worker_is_started_again_and_trains(tmp_path):
         run = make_run(num_steps=20)
         wait_for(lambda: Run.objects.get(pk=run.pk).is_finished, 60, "the run to be trained")
         assert Run.objects.get(pk=run.pk).status == Run.Status.COMPLETED
+        # the web: two server processes answering on the one port supervisord opened
+        assert wait_for(lambda: health(port), 60, "the web to answer") in (200, 503)
     finally:
         supervisor.send_signal(signal.SIGTERM)
         supervisor.wait(timeout=60)
@@ -82,4 +88,17 @@ def test_a_killed_worker_is_started_again_and_trains(tmp_path):
             # broker and the database): end what is left of its process group
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(first, signal.SIGKILL)
-    assert "exited: worker (terminated by SIGKILL" in (tmp_path / "out.log").read_text()
+    log = (tmp_path / "out.log").read_text()
+    assert "exited: worker (terminated by SIGKILL" in log
+    assert "success: web_00" in log and "success: web_01" in log, log[-3000:]
+
+
+def health(port):
+    """The status /health/ answers on `port`, or None while nothing answers."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/", timeout=5) as answer:
+            return answer.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except OSError:
+        return None

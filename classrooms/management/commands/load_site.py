@@ -66,6 +66,10 @@ class Command(BaseCommand):
             default=10,
             help="the workers' heartbeat window: how soon a lost worker's run resumes",
         )
+        parser.add_argument(
+            "--web-processes", type=int, default=2,
+            help="server (daphne) processes sharing the port, as deploy/supervisord.conf runs",
+        )
         parser.add_argument("--timeout", type=float, default=3600, help="seconds to wait")
         parser.add_argument("--keep", action="store_true", help="keep the accounts and runs")
 
@@ -88,7 +92,10 @@ class Command(BaseCommand):
         log_dir = Path(settings.DATA_DIR) / "load_site"
         log_dir.mkdir(parents=True, exist_ok=True)
         stale = {"LAB_HEARTBEAT_STALE_SECONDS": str(options["stale_seconds"])}
-        lab = Lab(free_port(), 2, log_dir, env=stale, production=True)
+        lab = Lab(
+            free_port(), 2, log_dir, env=stale, production=True,
+            web_processes=options["web_processes"],
+        )
         self.stdout.write(
             f"{options['classrooms']} classrooms × {options['students']} students × up to "
             f"{options['runs_each']} runs, then 1 lone student; pack {pack.slug}; 2 worker "
@@ -106,7 +113,7 @@ class Command(BaseCommand):
                     room, teacher, _ = rooms[0]
                     figures["panel_cpu"] = panel_cpu(room, teacher)
                     figures["audience"] = audience_figures(
-                        lab.log_text("daphne"), figures["watched_pk"]
+                        lab.server_logs(), figures["watched_pk"]
                     )
             finally:
                 if not options["keep"]:
