@@ -98,6 +98,8 @@ def audience_figures(log_texts, run_id):
         "send_ms": mean("send_ms", "pushes"),
         "wake_to_sent_ms": mean("wake_to_sent_ms", "pushes"),
         "wake_to_sent_max_ms": max(f.get("wake_to_sent_max_ms", 0) for f in found),
+        "wake_delivery_ms": mean("wake_delivery_ms", "wakes"),
+        "wake_delivery_max_ms": max(f.get("wake_delivery_max_ms", 0) for f in found),
     }
 
 

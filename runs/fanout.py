@@ -81,6 +81,7 @@ class Audience:
         self.woken_at = None  # when the first wake-up not yet pushed arrived
         # wall seconds from a wake-up to its push handed to every socket: sum, count, max
         self.wake_to_sent = [0.0, 0, 0.0]
+        self.wake_delivery = [0.0, 0, 0.0]  # seconds from the flush to its wake-up here
         self.access_checks = 0  # timer checks of every viewer's access at once
         self.listening = asyncio.ensure_future(self.listen())
         self.subscribed = asyncio.get_running_loop().create_future()
@@ -130,6 +131,10 @@ class Audience:
             "render_wall_ms": round(1000 * self.render_wall / max(1, self.pushes), 1),
             "wake_to_sent_ms": round(1000 * total / max(1, timed), 1),
             "wake_to_sent_max_ms": round(1000 * longest, 1),
+            "wake_delivery_ms": round(
+                1000 * self.wake_delivery[0] / max(1, self.wake_delivery[1]), 1
+            ),
+            "wake_delivery_max_ms": round(1000 * self.wake_delivery[2], 1),
         }
 
     async def listen(self):
@@ -149,6 +154,12 @@ class Audience:
                     continue
                 if event.get("type") == "run.wake":
                     self.wakes += 1
+                    if event.get("sent_at"):  # from the trainer's flush to here
+                        took = max(0.0, time.time() - event["sent_at"])
+                        self.wake_delivery = [
+                            self.wake_delivery[0] + took, self.wake_delivery[1] + 1,
+                            max(self.wake_delivery[2], took),
+                        ]
                     self.woken_at = self.woken_at or time.monotonic()
                     self.mark_dirty()
                 elif event.get("type") == "access.changed":
@@ -276,7 +287,11 @@ class Audience:
             if wait > 0 and not self.panels_now.is_set():
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.panels_now.wait(), timeout=wait)
-                groups = self.stale_panels()
+            # the steps first: the panels render right after a push of them, not beside it
+            # (both in this process's threads, one lock on Python), until the next wake-up
+            while self.pusher is not None and not self.pusher.done():
+                await asyncio.wait({self.pusher})
+            groups = self.stale_panels()
             self.panels_now.clear()
             self.last_panels = time.monotonic()
             results = []

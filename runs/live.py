@@ -9,6 +9,7 @@ the server's own event loop, which the consumer registers when a viewer connects
 import asyncio
 import logging
 import threading
+import time
 
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 
@@ -56,7 +57,12 @@ def wake_viewers(run_id):
         else:
             loop = _own_loop()
         future = asyncio.run_coroutine_threadsafe(
-            layer.group_send(run_group(run_id), dict(WAKE, run_id=run_id)), loop
+            # sent_at: the wall clock when the events were stored (the audience's figures
+            # say how long a wake-up took to arrive)
+            layer.group_send(
+                run_group(run_id), dict(WAKE, run_id=run_id, sent_at=time.time())
+            ),
+            loop,
         )
         future.add_done_callback(_log_failure)
     except Exception as exc:  # a hint lost is fine; training goes on

@@ -25,6 +25,7 @@ import threading
 import time
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -326,12 +327,29 @@ class Command(BaseCommand):
             if watched.finished_at and watched.claimed_at
             else float("nan")
         )
+        # the runs trained at the same time (claimed within 15 s of it, never resumed): what
+        # the watched run would have taken unwatched, on a machine as busy
+        peers = []
+        if watched.claimed_at:
+            tag = watched.owner.username.split("-")[0] + "-"  # this load check's runs
+            near = Run.objects.filter(
+                owner__username__startswith=tag,
+                status=Run.Status.COMPLETED,
+                worker_losses=0,
+                claimed_at__gte=watched.claimed_at - timedelta(seconds=15),
+                claimed_at__lte=watched.claimed_at + timedelta(seconds=15),
+            ).exclude(pk=watched.pk)
+            peers = [
+                (end - start).total_seconds()
+                for start, end in near.values_list("claimed_at", "finished_at")
+            ]
         return {
             "fanout_viewers": saw_end,
             "fanout_opened": sum(1 for v in viewers if v.handshake == 101),
             "fanout_ms": latencies,
             "push_bytes": sizes,  # of the pushes timed: what each step costs a socket
             "watched_s": took,
+            "peers_s": statistics.median(peers) if peers else float("nan"),
             "watched_pk": watched.pk,
         }
 
@@ -355,7 +373,8 @@ class Command(BaseCommand):
             f"({statistics.mean(f['push_bytes'] or [0]) / 1000:.1f} KB each on average), p50 "
             f"{percentile(fanout, 0.5):.0f} ms, p95 {percentile(fanout, 0.95):.0f} ms after "
             f"the step was stored; the watched run took {f['watched_s']:.1f} s "
-            f"(others: {f['run_s_median']:.1f} s median)"
+            f"(runs started within 15 s of it: {f['peers_s']:.1f} s median; all runs: "
+            f"{f['run_s_median']:.1f} s)"
         )
         self.stdout.write(cost_line(f["panel_cpu"], f["audience"]))
         yes = {True: "true", False: "false"}
@@ -383,7 +402,10 @@ def cost_line(panel, audience):
             f"({audience.get('render_wall_ms', float('nan')):.0f} ms wall a push), "
             f"{audience['send_ms']:.0f} ms to hand each push to every socket, "
             f"{audience.get('wake_to_sent_ms', float('nan')):.0f} ms from a wake-up to its "
-            f"push sent (at most {audience.get('wake_to_sent_max_ms', float('nan')):.0f})"
+            f"push sent (at most {audience.get('wake_to_sent_max_ms', float('nan')):.0f}), "
+            f"{audience.get('wake_delivery_ms', float('nan')):.0f} ms from the trainer's "
+            f"flush to its wake-up arriving (at most "
+            f"{audience.get('wake_delivery_max_ms', float('nan')):.0f})"
         )
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     return words + f"; load average {load}"
