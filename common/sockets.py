@@ -46,7 +46,10 @@ async def when_database_is_back(exc):
 
 # The few threads the sockets read the database in: each keeps its connection (a bounded
 # number, however many sockets: the database's connections are shared by every process).
-SOCKET_THREADS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lab-sockets")
+SOCKET_THREAD_COUNT = 4
+SOCKET_THREADS = ThreadPoolExecutor(
+    max_workers=SOCKET_THREAD_COUNT, thread_name_prefix="lab-sockets"
+)
 
 
 def wait_for_socket_threads(timeout=10.0):
@@ -54,7 +57,7 @@ def wait_for_socket_threads(timeout=10.0):
     `timeout`): a job per thread that waits for all the others, so none can run while an
     earlier one is still busy. Tests call it before emptying the database: a render still
     running in a thread after its socket closed would find the tables locked."""
-    threads = SOCKET_THREADS._max_workers
+    threads = SOCKET_THREAD_COUNT
     everyone = threading.Barrier(threads + 1)
 
     def meet():

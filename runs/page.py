@@ -164,7 +164,8 @@ def render_push(run, since=None, steps=True, panels=True):
     rendering and bytes). render_live is both; a run's audience (runs.fanout) sends the
     steps with every push and the panels apart, at most once a second, from the seq it
     last sent them at, so a class watching a fast run sees every step at once."""
-    context = {**status_context(run), "run": run, "oob": True}
+    # the status line is in the steps part only: the panels part does not read the queue
+    context = {**(status_context(run) if steps else {}), "run": run, "oob": True}
     parts = [render_to_string("runs/detail.html#status", context)] if steps else []
     if since is None:
         if steps:
