@@ -209,8 +209,16 @@ def screenshot(page, name):
     """
     folder = screenshot_folder()
     path = folder / f"{name}.png"
+    # Chromium can hang past the timeout capturing a page in the background or a full page
+    # (its viewport is resized for it): bring the page to the front, and capture the screen
+    # when the page fits on it (a projector page is made to fit).
+    page.bring_to_front()
+    fits = page.evaluate(
+        "document.documentElement.scrollHeight <= window.innerHeight"
+        " && document.documentElement.scrollWidth <= window.innerWidth"
+    )
     try:
-        page.screenshot(path=str(path), full_page=True, timeout=20_000)
+        page.screenshot(path=str(path), full_page=not fits, timeout=20_000)
         return path
     except PlaywrightTimeoutError:
         pass
