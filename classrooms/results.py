@@ -7,7 +7,6 @@ with every push while thirty students train), and what comes from a run's events
 when the run changed since the last render (classrooms/kept.py)."""
 
 import math
-import statistics
 from dataclasses import dataclass, field
 
 from django.db.models import Max, Q
@@ -15,8 +14,7 @@ from django.db.models import Max, Q
 from classrooms import flags, kept
 from runs import diagnostics
 from runs.models import Kind, Run, RunEvent, step_loss
-
-RECENT_DURATIONS = 20  # finished runs whose training time estimates a queued run's wait
+from runs.queue import queue_estimates
 
 
 @dataclass
@@ -55,7 +53,7 @@ class ResultRow:
         if self.queue_place is None:
             return ""
         if self.wait_seconds is None:
-            wait = "wait unknown until a first run finishes"
+            wait = "wait not known yet (no run has finished)"
         elif self.wait_seconds < 60:
             wait = "starts within a minute"
         else:
@@ -178,40 +176,6 @@ def run_figures(runs):
             )
             kept.FIGURES[kept.run_key(run)] = (run.last_seq, figures)
     return out
-
-
-def typical_duration():
-    """Median training seconds of the latest finished runs, or None before any finished."""
-    rows = (
-        Run.objects.filter(status=Run.Status.COMPLETED, started_at__isnull=False)
-        .exclude(finished_at=None)
-        .order_by("-finished_at")
-        .values_list("started_at", "finished_at")[:RECENT_DURATIONS]
-    )
-    durations = [(end - start).total_seconds() for start, end in rows]
-    return statistics.median(durations) if durations else None
-
-
-def queue_estimates():
-    """{run_id: (place, wait_seconds or None)} for every queued run on the site.
-
-    place: 1 for the oldest queued run (workers take runs fairly across classrooms, so it
-    is about, not exactly, the order). While runs wait, every worker slot is busy, so the
-    slots are the running runs (at least 1); a run at place p starts after
-    ceil(p / slots) of today's typical run durations (see typical_duration)."""
-    queued = list(
-        Run.objects.filter(status=Run.Status.QUEUED)
-        .order_by("created_at", "pk")
-        .values_list("pk", flat=True)
-    )
-    if not queued:
-        return {}
-    slots = max(1, Run.objects.filter(status=Run.Status.RUNNING).count())
-    typical = typical_duration()
-    return {
-        pk: (place, None if typical is None else math.ceil(place / slots) * typical)
-        for place, pk in enumerate(queued, start=1)
-    }
 
 
 def table(classroom, student_rows):

@@ -2,6 +2,7 @@
 outside one is its owner's own group), then across students, oldest first; a run that lost
 its worker first; the order students are shown is the order workers take."""
 
+import random
 from datetime import datetime, timedelta
 
 import pytest
@@ -52,6 +53,49 @@ def test_fair_order_serves_the_least_recently_served_group_first():
 def test_a_run_that_lost_its_worker_goes_first():
     runs = [queued(1, 10, 1, 0), queued(2, 20, 2, 5, losses=1)]
     assert fair_order(runs, {}, {}) == [2, 1]
+
+
+def fair_order_one_pick_at_a_time(queued, group_served, student_served):
+    """The reference: claim_next's ORDER BY applied literally, the whole queue sorted again
+    after every pick, the picked run's group and student served "now" (after all before)."""
+    never, past = (-1, None), 0
+    groups = {g: (past, t) for g, t in group_served.items()}
+    students = {s: (past, t) for s, t in student_served.items()}
+    waiting, order = list(queued), []
+    for now in range(len(waiting)):
+        def place(run):
+            group = ("classroom", run["classroom_id"]) if run["classroom_id"] else ("own",
+                                                                                   run["owner_id"])
+            return (run["worker_losses"] == 0, groups.get(group, never),
+                    students.get((group, run["owner_id"]), never), run["created_at"], run["id"])
+        best = sorted(waiting, key=place)[0]
+        waiting.remove(best)
+        order.append(best["id"])
+        group = ("classroom", best["classroom_id"]) if best["classroom_id"] else ("own",
+                                                                                 best["owner_id"])
+        groups[group] = students[(group, best["owner_id"])] = (1, now)
+    return order
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_fair_order_equals_the_one_pick_at_a_time_reference(seed):
+    """Random queues (classrooms, private runs, lost workers, served before or not,
+    equal creation times): the fast order is the literal one."""
+    rng = random.Random(seed)
+    runs, group_served, student_served = [], {}, {}
+    for run_id in range(1, rng.randint(1, 120)):
+        classroom = rng.choice([None, 1, 2, 3, 4])
+        owner = rng.randint(1, 25) + (100 * classroom if classroom else 0)
+        runs.append(queued(run_id, owner, classroom, rng.randint(0, 30),
+                           losses=int(rng.random() < 0.1)))
+        group = ("classroom", classroom) if classroom else ("own", owner)
+        if rng.random() < 0.3:
+            group_served[group] = T0 + timedelta(minutes=rng.randint(-60, 0))
+            student_served[(group, owner)] = group_served[group] - timedelta(
+                minutes=rng.randint(0, 5))
+    rng.shuffle(runs)
+    assert fair_order(runs, group_served, student_served) == fair_order_one_pick_at_a_time(
+        runs, group_served, student_served)
 
 
 def make_classroom(instructor, name, students):
