@@ -115,6 +115,22 @@ def audience_figures_of(log_text, run_id):
     return None
 
 
+def trained_figures(log_texts):
+    """{run_id: (CPU seconds, wall seconds)} of each run a worker trained to its end, from
+    the workers' "run trained" log lines (a run trained twice, resumed: its last)."""
+    trained = {}
+    for text in log_texts:
+        for line in text.splitlines():
+            if '"run trained"' not in line:
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            trained[record["run_id"]] = (record["cpu_s"], record["wall_s"])
+    return trained
+
+
 def session_cookie(user, secret_key=None):
     """(Cookie header, CSRF token) of a fresh session for `user`, signed with `secret_key`
     (the server's, when it is not this process's)."""
@@ -125,6 +141,48 @@ def session_cookie(user, secret_key=None):
         client.force_login(user)
     csrf = secrets.token_hex(16)  # a 32-character secret, sent as cookie and header
     return f"sessionid={client.cookies['sessionid'].value}; csrftoken={csrf}", csrf
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def session_cpu(sessions):
+    """{session id: CPU seconds (user + system) of the processes living in it now}: what
+    `ps` calls TIME, summed over a process and its children (a Celery worker's pool)."""
+    totals = dict.fromkeys(sessions, 0.0)
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as stat:
+                text = stat.read()
+        except OSError:  # gone meanwhile
+            continue
+        fields = text[text.rindex(")") + 2 :].split()  # from field 3 (state) on
+        session = int(fields[3])
+        if session in totals:
+            totals[session] += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return totals
+
+
+def machine_busy_seconds():
+    """CPU seconds every core of this machine has spent busy since boot (/proc/stat)."""
+    with open("/proc/stat") as stat:
+        values = [int(v) for v in stat.readline().split()[1:]]
+    idle = values[3] + values[4]  # idle, iowait
+    return (sum(values[:8]) - idle) / CLOCK_TICKS
+
+
+def cores_used(samples, start, end):
+    """{role: cores busy on average} between wall times `start` and `end` (time.time()), from
+    `samples` [(time, {role: CPU seconds so far})] taken at least every few tenths of a
+    second: the first sample at or after each end. None if the window was not sampled."""
+    after = [sample for sample in samples if sample[0] >= start]
+    later = [sample for sample in samples if sample[0] >= end]
+    if not after or not later or later[0][0] <= after[0][0]:
+        return None
+    (t0, first), (t1, last) = after[0], later[0]
+    return {role: (last[role] - first[role]) / (t1 - t0) for role in first}
 
 
 class Lab:
@@ -175,7 +233,8 @@ class Lab:
 
     def start_worker(self, number):
         name = f"worker{number}"
-        command = celery_worker_command(f"lab{number}-{os.getpid()}@%h")
+        # at INFO: each run's "run trained" line (its CPU and wall seconds) is read back
+        command = celery_worker_command(f"lab{number}-{os.getpid()}@%h", loglevel="INFO")
         self.spawn(name, command, mode="a")
         return name
 
@@ -192,6 +251,18 @@ class Lab:
         )
         self.processes[name] = (process, log)
 
+    def cpu_seconds(self):
+        """{"web": CPU seconds of the server processes, "workers": of the worker processes
+        and their pools}, as they are now (a killed worker's seconds go with it)."""
+        roles = {
+            process.pid: "web" if name.startswith("daphne") else "workers"
+            for name, (process, _) in list(self.processes.items())  # (a worker restarts)
+        }
+        totals = {"web": 0.0, "workers": 0.0}
+        for session, seconds in session_cpu(roles).items():
+            totals[roles[session]] += seconds
+        return totals
+
     def kill_worker(self, number):
         """SIGKILL a worker and its pool children at once, as a lost machine would."""
         process, log = self.processes.pop(f"worker{number}")
@@ -201,6 +272,10 @@ class Lab:
 
     def log_text(self, name):
         return (self.log_dir / f"{name}.log").read_text(errors="replace")
+
+    def worker_logs(self):
+        """The log text of each worker (a restarted worker appends to its log)."""
+        return [self.log_text(f"worker{number}") for number in range(1, self.workers + 1)]
 
     def server_logs(self):
         """The log text of each server (daphne) process."""

@@ -173,6 +173,7 @@ def train_claimed(run, worker_name):
         "run claimed", extra={"run_id": run_id, "user_id": run.owner_id, "worker": worker_name}
     )
     session = TrainingSession(run, worker_name)
+    cpu, wall = time.thread_time(), time.monotonic()
     try:
         session.train()
     except RunCanceled:
@@ -193,6 +194,14 @@ def train_claimed(run, worker_name):
         )
         if not isinstance(exc, Exception):
             raise  # KeyboardInterrupt, SystemExit: record the failure, then let it through
+    finally:
+        # what training this run cost the worker: CPU (its own work, whatever else the
+        # machine runs) against wall time (longer when other processes share the cores)
+        log.info("run trained", extra={
+            "run_id": run_id, "step": session.step,
+            "cpu_s": round(time.thread_time() - cpu, 3),
+            "wall_s": round(time.monotonic() - wall, 3),
+        })
     return True
 
 

@@ -4,13 +4,27 @@ timeout: load_site's viewers of a run that started late saw nothing) and keeps o
 text messages; what a panel load and a push cost are measured as the benchmarks print."""
 
 import logging
+import os
+import signal
 import socket
 import struct
+import subprocess
+import sys
 import threading
+import time
 
 import pytest
 
-from classrooms.loadlab import LiveSocket, audience_figures, panel_cpu
+from classrooms.loadlab import (
+    LiveSocket,
+    audience_figures,
+    cores_used,
+    machine_busy_seconds,
+    panel_cpu,
+    session_cpu,
+    trained_figures,
+)
+from classrooms.management.commands.load_site import training_figures
 from microlab_site.logs import JsonFormatter
 from tests.classrooms.conftest import falling, make_run
 
@@ -92,3 +106,82 @@ def test_panel_cpu_times_real_loads_of_the_panel(classroom, instructor, student)
     figures = panel_cpu(classroom, instructor, times=3)
     assert figures["cold_cpu_ms"] > 0 and figures["cpu_ms"] > 0
     assert figures["wall_ms"] >= figures["cpu_ms"] * 0.5  # wall time includes the CPU time
+
+
+BURNER = """
+import subprocess, sys, time
+def burn(seconds):
+    while time.process_time() < seconds:
+        pass
+    return time.process_time()
+if sys.argv[1] == "parent":  # with a child in its session, as a Celery worker has its pool
+    child = subprocess.Popen([sys.executable, sys.argv[0], "child"], stdout=subprocess.PIPE,
+                             text=True)
+    mine = burn(0.3)
+    print(mine + float(child.stdout.readline()), flush=True)
+else:
+    print(burn(0.2), flush=True)
+time.sleep(30)
+"""
+
+
+def test_session_cpu_counts_a_process_and_its_children_and_nothing_else(tmp_path):
+    """The CPU seconds of a session (a lab process and its pool) against what the processes
+    themselves measured (time.process_time); a process outside the session not counted."""
+    script = tmp_path / "burn.py"
+    script.write_text(BURNER)
+    inside = subprocess.Popen([sys.executable, script, "parent"], stdout=subprocess.PIPE,
+                              text=True, start_new_session=True)
+    outside = subprocess.Popen([sys.executable, script, "child"], stdout=subprocess.PIPE,
+                               text=True)
+    try:
+        measured = float(inside.stdout.readline())  # once both have burned
+        float(outside.stdout.readline())
+        seconds = session_cpu([inside.pid, 424242])
+        assert measured >= 0.5
+        # the kernel counts in ticks of 10 ms and includes the interpreters' start
+        assert measured - 0.05 <= seconds[inside.pid] <= measured + 0.3
+        assert seconds[424242] == 0.0
+    finally:
+        os.killpg(inside.pid, signal.SIGKILL)
+        outside.kill()
+        for process in (inside, outside):
+            process.wait()
+
+
+def test_cores_used_between_two_times():
+    samples = [(10.0, {"web": 1.0}), (10.2, {"web": 1.1}), (10.4, {"web": 1.3}),
+               (10.6, {"web": 1.3})]
+    assert cores_used(samples, 10.1, 10.5) == {"web": pytest.approx(0.2 / 0.4)}
+    assert cores_used(samples, 10.5, 11.0) is None  # not sampled up to its end
+    assert cores_used([], 0, 1) is None
+
+
+def test_the_machine_busy_seconds_grow_with_work():
+    before = machine_busy_seconds()
+    end = time.process_time() + 0.2
+    while time.process_time() < end:
+        pass
+    assert machine_busy_seconds() - before >= 0.15
+
+
+def test_each_runs_training_cost_is_read_from_the_worker_logs():
+    def line(run_id, cpu, wall):
+        record = logging.makeLogRecord({
+            "msg": "run trained", "name": "runs.training", "levelname": "INFO",
+            "run_id": run_id, "step": 300, "cpu_s": cpu, "wall_s": wall,
+        })
+        return JsonFormatter().format(record)
+
+    first = "\n".join(["celery banner", line(4, 1.0, 1.5), line(5, 9.0, 9.0)])
+    second = "\n".join([line(5, 1.2, 1.9), "not json \"run trained\""])  # 5 resumed here
+    assert trained_figures([first, second]) == {4: (1.0, 1.5), 5: (1.2, 1.9)}
+
+
+def test_the_watched_runs_training_against_its_neighbours():
+    trained = {1: (1.0, 2.0), 2: (1.0, 1.0), 3: (1.2, 1.4), 4: (0.8, 1.2)}
+    figures = training_figures(trained, 1, [2, 3, 4, 99])
+    assert figures == {"cpu_s": 1.0, "wall_s": 2.0, "peers_cpu_s": 1.0, "peers_wall_s": 1.2,
+                       "peers": 3}
+    assert training_figures(trained, 7, [2]) is None
+    assert training_figures(trained, 1, []) is None

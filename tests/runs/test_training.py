@@ -247,3 +247,15 @@ def test_a_connection_dropped_as_the_run_starts_is_retried_not_fatal(student, st
     monkeypatch.setattr(training.time, "sleep", lambda seconds: None)
     run = trained(start_run, student)
     assert run.status == Run.Status.COMPLETED and calls["n"] == 2
+
+
+def test_a_trained_run_logs_what_training_it_cost(student, start_run, caplog):
+    """load_site compares a watched run's training CPU with its neighbours' from this line:
+    its CPU seconds are this thread's own (a thread's clock, not the machine's)."""
+    caplog.set_level("INFO", logger="runs.training")
+    run = trained(start_run, student)
+    (record,) = [r for r in caplog.records if r.getMessage() == "run trained"]
+    assert (record.run_id, record.step) == (run.pk, run.num_steps)
+    took = (run.finished_at - run.claimed_at).total_seconds()
+    assert 0 < record.cpu_s <= record.wall_s + 0.05
+    assert record.wall_s == pytest.approx(took, abs=0.5)

@@ -38,9 +38,12 @@ from classrooms.loadlab import (
     Lab,
     LiveSocket,
     audience_figures,
+    cores_used,
     free_port,
+    machine_busy_seconds,
     panel_cpu,
     percentile,
+    trained_figures,
 )
 from classrooms.models import Classroom
 from common.roles import make_instructor
@@ -59,6 +62,10 @@ class Command(BaseCommand):
         parser.add_argument("--students", type=int, default=30, help="students per classroom")
         parser.add_argument("--runs-each", type=int, default=3, help="runs per student")
         parser.add_argument("--viewers", type=int, default=100, help="sockets on one run")
+        parser.add_argument(
+            "--workers", type=int, default=2,
+            help="Celery worker processes (each trains one run at a time; one is killed)",
+        )
         parser.add_argument("--pack", default="arithmetic")
         parser.add_argument("--steps", type=int, default=None, help="override num_steps")
         parser.add_argument(
@@ -94,13 +101,14 @@ class Command(BaseCommand):
         log_dir.mkdir(parents=True, exist_ok=True)
         stale = {"LAB_HEARTBEAT_STALE_SECONDS": str(options["stale_seconds"])}
         lab = Lab(
-            free_port(), 2, log_dir, env=stale, production=True,
+            free_port(), options["workers"], log_dir, env=stale, production=True,
             web_processes=options["web_processes"],
         )
         self.stdout.write(
             f"{options['classrooms']} classrooms × {options['students']} students × up to "
-            f"{options['runs_each']} runs, then 1 lone student; pack {pack.slug}; 2 worker "
-            f"processes; {options['viewers']} viewers; logs in {log_dir}"
+            f"{options['runs_each']} runs, then 1 lone student; pack {pack.slug}; "
+            f"{options['workers']} worker processes; {options['viewers']} viewers; "
+            f"logs in {log_dir}"
         )
         figures = None
         try:
@@ -115,6 +123,10 @@ class Command(BaseCommand):
                     figures["panel_cpu"] = panel_cpu(room, teacher)
                     figures["audience"] = audience_figures(
                         lab.server_logs(), figures["watched_pk"]
+                    )
+                    figures["training"] = training_figures(
+                        trained_figures(lab.worker_logs()), figures["watched_pk"],
+                        figures["peer_ids"],
                     )
             finally:
                 if not options["keep"]:
@@ -186,9 +198,23 @@ class Command(BaseCommand):
                     panel_errors.append(status)
                 stop.wait(0.2)
 
+        # where the machine's CPU goes, sampled every 0.2 s: training (the workers), the
+        # server processes, this load check itself (its viewers' sockets, the panel loads),
+        # and the rest (PostgreSQL, Redis, the system)
+        cpu_samples = []
+
+        def sample_cpu():
+            while not stop.is_set():
+                seconds = {**lab.cpu_seconds(), "load check": time.process_time()}
+                seconds["the rest"] = machine_busy_seconds() - sum(seconds.values())
+                cpu_samples.append((time.time(), seconds))
+                stop.wait(0.2)
+
         panel = threading.Thread(target=load_panel, daemon=True)
+        sampler = threading.Thread(target=sample_cpu, daemon=True)
         began = time.monotonic()
         panel.start()
+        sampler.start()
         with ThreadPoolExecutor(max_workers=10) as pool:
             answers = list(pool.map(lab.start_run, burst))
         refused = [(status, text[:200]) for status, text in answers if status != 302]
@@ -253,6 +279,7 @@ class Command(BaseCommand):
         all_done_s = time.monotonic() - began
         stop.set()
         panel.join(timeout=35)
+        sampler.join(timeout=5)
         time.sleep(1)  # the last pushes
         for viewer in viewers:
             viewer.close()
@@ -261,6 +288,7 @@ class Command(BaseCommand):
         return {
             **self.run_figures(everyone, lone_run),
             **self.fanout_figures(watched, viewers),
+            **self.cpu_figures(watched, cpu_samples),
             "all_done_s": all_done_s,
             "panel_ms": panel_ms,
             "panel_errors": panel_errors,
@@ -329,7 +357,7 @@ class Command(BaseCommand):
         )
         # the runs trained at the same time (claimed within 15 s of it, never resumed): what
         # the watched run would have taken unwatched, on a machine as busy
-        peers = []
+        peers, peer_ids = [], []
         if watched.claimed_at:
             tag = watched.owner.username.split("-")[0] + "-"  # this load check's runs
             near = Run.objects.filter(
@@ -339,10 +367,9 @@ class Command(BaseCommand):
                 claimed_at__gte=watched.claimed_at - timedelta(seconds=15),
                 claimed_at__lte=watched.claimed_at + timedelta(seconds=15),
             ).exclude(pk=watched.pk)
-            peers = [
-                (end - start).total_seconds()
-                for start, end in near.values_list("claimed_at", "finished_at")
-            ]
+            near = list(near.values_list("pk", "claimed_at", "finished_at"))
+            peers = [(end - start).total_seconds() for _, start, end in near]
+            peer_ids = [pk for pk, _, _ in near]
         return {
             "fanout_viewers": saw_end,
             "fanout_opened": sum(1 for v in viewers if v.handshake == 101),
@@ -350,7 +377,21 @@ class Command(BaseCommand):
             "push_bytes": sizes,  # of the pushes timed: what each step costs a socket
             "watched_s": took,
             "peers_s": statistics.median(peers) if peers else float("nan"),
+            "peer_ids": peer_ids,
             "watched_pk": watched.pk,
+        }
+
+    def cpu_figures(self, watched, samples):
+        """Cores busy per role while the watched run trained (its 100 viewers pushed to) and
+        for as long right after it (the burst going on, its audience idle)."""
+        watched.refresh_from_db()
+        if not (watched.claimed_at and watched.finished_at):
+            return {"cpu_watched": None, "cpu_after": None}
+        start, end = watched.claimed_at.timestamp(), watched.finished_at.timestamp()
+        later = end + 0.5  # its last pushes sent
+        return {
+            "cpu_watched": cores_used(samples, start, end),
+            "cpu_after": cores_used(samples, later, later + (end - start)),
         }
 
     def report(self, f):
@@ -376,6 +417,23 @@ class Command(BaseCommand):
             f"(runs started within 15 s of it: {f['peers_s']:.1f} s median; all runs: "
             f"{f['run_s_median']:.1f} s)"
         )
+        if f["cpu_watched"] and f["cpu_after"]:
+            def cores(figures):
+                return ", ".join(f"{role} {value:.2f}" for role, value in figures.items())
+
+            self.stdout.write(
+                f"cores busy while the watched run trained: {cores(f['cpu_watched'])}; "
+                f"as long right after it (no audience to push to): {cores(f['cpu_after'])}"
+            )
+        if f.get("training"):
+            t = f["training"]
+            self.stdout.write(
+                f"training the watched run took {t['cpu_s']:.2f} s of CPU in {t['wall_s']:.2f} "
+                f"s (the {t['peers']} runs trained within 15 s of it: {t['peers_cpu_s']:.2f} s "
+                f"of CPU in {t['peers_wall_s']:.2f} s, median): CPU "
+                f"{t['cpu_s'] / t['peers_cpu_s']:.2f}×, wall "
+                f"{t['wall_s'] / t['peers_wall_s']:.2f}× theirs"
+            )
         self.stdout.write(cost_line(f["panel_cpu"], f["audience"]))
         yes = {True: "true", False: "false"}
         self.stdout.write(
@@ -384,6 +442,23 @@ class Command(BaseCommand):
             f"resumed={f['resumed']} panel_p95_ms={percentile(panel, 0.95):.0f} "
             f"fanout_viewers={f['fanout_viewers']} fanout_p95_ms={percentile(fanout, 0.95):.0f}"
         )
+
+
+def training_figures(trained, watched_pk, peer_ids):
+    """The watched run's training CPU and wall seconds against the median of the runs
+    trained beside it: being watched must add no work to training (CPU); the wall time
+    also shows how much of the cores the rest of the machine took."""
+    peers = [trained[pk] for pk in peer_ids if pk in trained]
+    if watched_pk not in trained or not peers:
+        return None
+    cpu, wall = trained[watched_pk]
+    return {
+        "cpu_s": cpu,
+        "wall_s": wall,
+        "peers_cpu_s": statistics.median(c for c, _ in peers),
+        "peers_wall_s": statistics.median(w for _, w in peers),
+        "peers": len(peers),
+    }
 
 
 def cost_line(panel, audience):
