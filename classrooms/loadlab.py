@@ -84,7 +84,10 @@ def audience_figures(log_texts, run_id):
     found = [f for f in (audience_figures_of(text, run_id) for text in log_texts) if f]
     if not found:
         return None
-    total = {key: sum(f.get(key, 0) for f in found) for key in ("wakes", "pushes", "renders")}
+    total = {
+        key: sum(f.get(key, 0) for f in found)
+        for key in ("wakes", "pushes", "renders", "renders_shared")
+    }
 
     def mean(key, weight):
         weights = sum(f.get(weight, 0) for f in found) or 1
@@ -146,10 +149,8 @@ def session_cookie(user, secret_key=None):
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def session_cpu(sessions):
-    """{session id: CPU seconds (user + system) of the processes living in it now}: what
-    `ps` calls TIME, summed over a process and its children (a Celery worker's pool)."""
-    totals = dict.fromkeys(sessions, 0.0)
+def processes():
+    """(pid, session id, CPU seconds so far) of every process on this machine (/proc)."""
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -159,9 +160,16 @@ def session_cpu(sessions):
         except OSError:  # gone meanwhile
             continue
         fields = text[text.rindex(")") + 2 :].split()  # from field 3 (state) on
-        session = int(fields[3])
+        yield int(entry.name), int(fields[3]), (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def session_cpu(sessions):
+    """{session id: CPU seconds (user + system) of the processes living in it now}: what
+    `ps` calls TIME, summed over a process and its children (a Celery worker's pool)."""
+    totals = dict.fromkeys(sessions, 0.0)
+    for _, session, seconds in processes():
         if session in totals:
-            totals[session] += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+            totals[session] += seconds
     return totals
 
 
@@ -262,6 +270,11 @@ class Lab:
         for session, seconds in session_cpu(roles).items():
             totals[roles[session]] += seconds
         return totals
+
+    def worker_pids(self, number):
+        """The process ids of worker `number` and its pool (its session)."""
+        process, _ = self.processes[f"worker{number}"]
+        return {pid for pid, session, _ in processes() if session == process.pid}
 
     def kill_worker(self, number):
         """SIGKILL a worker and its pool children at once, as a lost machine would."""

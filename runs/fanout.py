@@ -9,9 +9,11 @@ wake-up marks the audience dirty and a single pusher renders when due (at most
 distinct point viewers are at (`since`: all viewers in step share one render; one who just
 connected gets the full state), in a thread, never on the event loop; the same text is sent
 to each of them, those in step first. A push carries the new steps (the status line, the
-losses, new samples); the heavy panels a snapshot or an evaluation changes follow apart, at
-most every `panels_interval` (at once when the run ends), from where each viewer last had
-them, so a slow panel render never holds back the steps. An access hint to the
+losses, new samples); the heavy panels a snapshot or an evaluation changes follow apart,
+about once every `panels_interval` on the wall clock's ticks (at once when the run ends),
+from where each viewer last had them, so a slow panel render never holds back the steps.
+A push is rendered once on the site: the server processes woken by the same flush share one
+render through the shared cache (shared_render). An access hint to the
 group is passed on to every viewer. A render that meets an unreachable database is tried
 again until it is back; the sockets stay open.
 
@@ -23,27 +25,84 @@ sockets costs the database one check per interval, not 100.
 import asyncio
 import contextlib
 import logging
+import math
 import time
 
 from channels.layers import get_channel_layer
+from django.conf import settings
+from django.core.cache import cache
+from redis.exceptions import RedisError
 
 from common.sockets import DATABASE_ERRORS, off_the_server_thread, when_database_is_back
 from runs.models import Run, run_group
 from runs.permissions import who_may_view
 
 log = logging.getLogger(__name__)
+CACHE_ERRORS = (RedisError, OSError)
 
 
 def render_for(run_id, since, steps=True, panels=True):
     """(run.last_seq, (HTML, whether the heavy panels have news), CPU seconds this thread
-    spent, whether the run has ended) of run `run_id` after seq `since`, read once
-    (runs.page.render_push: its steps part, its panels part, or both)."""
+    spent, whether the run has ended, whether another server process rendered it) of run
+    `run_id` after seq `since`, read once (runs.page.render_push: its steps part, its
+    panels part, or both), and shared with the site's other server processes
+    (shared_render)."""
     from runs.page import render_push
 
     cpu = time.thread_time()
     run = Run.objects.select_related("pack", "upload", "owner").get(pk=run_id)
-    rendered = render_push(run, since, steps=steps, panels=panels)
-    return run.last_seq, rendered, time.thread_time() - cpu, run.is_finished
+    rendered, elsewhere = shared_render(
+        push_key(run, since, steps, panels),
+        lambda: render_push(run, since, steps=steps, panels=panels),
+    )
+    return run.last_seq, rendered, time.thread_time() - cpu, run.is_finished, elsewhere
+
+
+SHARED_RENDER_SECONDS = 10  # how long a shared render is kept (a push is due within 1 s)
+SHARED_RENDER_WAIT = 0.5  # how long to wait for another process's render before our own
+
+
+def push_key(run, since, steps, panels):
+    """The cache key of a push render, or None when it is not shared: everything the render
+    reads is fixed by it (the events up to last_seq; the run's row fields the status line
+    shows, which a flush, a cancel or an end changes). A queued run's status line shows its
+    place in the queue, which moves without its row changing: never shared; nor a newcomer's
+    whole-state render (one per viewer joining, rarely the same twice)."""
+    if since is None or run.status == Run.Status.QUEUED:
+        return None
+    state = (run.last_seq, run.status, run.current_step, run.cancel_requested,
+             run.worker_losses, run.heartbeat_at.timestamp() if run.heartbeat_at else 0)
+    return f"push:{run.pk}:{since}:{int(steps)}{int(panels)}:" + ":".join(map(str, state))
+
+
+def shared_render(key, render):
+    """(render(), whether another process rendered it), done once on the site: the server
+    processes of a run's viewers (each has its audience) are woken by the same flush and
+    would render the same push. The first to ask renders and keeps the result a few seconds
+    in the shared cache (Redis); the others wait for it (at most SHARED_RENDER_WAIT, then
+    render themselves). Without a shared cache (the embedded lab is one process), or when
+    Redis does not answer, every process renders its own: a push never waits on the cache."""
+    if key is None or not settings.REDIS_URL:
+        return render(), False
+    try:
+        kept = cache.get(key)
+        if kept is not None:
+            return kept, True
+        mine = cache.add(f"{key}:rendering", 1, timeout=SHARED_RENDER_SECONDS)
+        if not mine:  # another process is rendering it
+            deadline = time.monotonic() + SHARED_RENDER_WAIT
+            while time.monotonic() < deadline:
+                time.sleep(0.005)
+                kept = cache.get(key)
+                if kept is not None:
+                    return kept, True
+    except CACHE_ERRORS as exc:
+        log.info("push rendered here, the shared cache did not answer: %r", exc)
+        return render(), False
+    rendered = render()
+    with contextlib.suppress(*CACHE_ERRORS):
+        cache.set(key, rendered, timeout=SHARED_RENDER_SECONDS)
+    return rendered, False
 
 
 class Audience:
@@ -57,8 +116,8 @@ class Audience:
 
     push_interval = 0.1
     # the panels a snapshot or an evaluation changes (the probe line's guesses and attention,
-    # the validation points, the diagnostics: most of a push's rendering and bytes) go at
-    # most this often; the steps themselves with every push (runs.page.render_push)
+    # the validation points, the diagnostics: most of a push's rendering and bytes) go about
+    # this often (next_panels_tick); the steps themselves with every push (render_push)
     panels_interval = 1.0
     audiences = {}  # run id -> Audience (this process's event loop only)
 
@@ -67,11 +126,12 @@ class Audience:
         self.viewers = set()
         self.dirty = False
         self.last_push = 0.0
-        self.last_panels = 0.0  # when the heavy panels were last sent
+        self.last_panels = 0.0  # when the heavy panels were last sent (time.time())
         self.panels_pusher = None
         self.panels_now = asyncio.Event()  # the run ended: its last panels go at once
         self.pusher = None
         self.renders = 0  # for tests and the benchmark: renders per wake-up, not per socket
+        self.renders_shared = 0  # of which another server process did (shared_render)
         self.wakes = 0  # wake-ups this process received for the run (one each, not per socket)
         self.pushes = 0
         self.ended = False
@@ -126,6 +186,7 @@ class Audience:
             "wakes": self.wakes,
             "pushes": self.pushes,
             "renders": self.renders,
+            "renders_shared": self.renders_shared,
             "render_cpu_ms": round(1000 * self.render_cpu / max(1, self.renders), 2),
             "send_ms": round(1000 * self.send_seconds / max(1, self.pushes), 2),
             "render_wall_ms": round(1000 * self.render_wall / max(1, self.pushes), 1),
@@ -238,12 +299,13 @@ class Audience:
             render = off_the_server_thread(render_for)
             render_started = time.monotonic()
             whole = since is None  # a newcomer gets everything, the panels too
-            last_seq, (html, news), cpu, at_end = await render(
+            last_seq, (html, news), cpu, at_end, elsewhere = await render(
                 self.run_id, since, steps=True, panels=whole
             )
             ended = ended or at_end
             self.render_wall += time.monotonic() - render_started
             self.renders += 1
+            self.renders_shared += elsewhere
             self.render_cpu += cpu
             started = time.perf_counter()
             sends = []
@@ -279,11 +341,20 @@ class Audience:
                 groups.setdefault(viewer.panels_since, []).append(viewer)
         return groups
 
+    def next_panels_tick(self):
+        """When the heavy panels may go next: the first whole multiple of panels_interval
+        of the wall clock after the last push plus half an interval. Every server process
+        of the site keeps the same ticks, so their viewers' panels are rendered at the same
+        moments, from the same points: once on the site (shared_render)."""
+        interval = self.panels_interval
+        earliest = self.last_panels + interval / 2
+        return (math.floor(earliest / interval) + 1) * interval
+
     async def push_panels_when_due(self):
-        """Send the heavy panels to the viewers whose panels are behind, at most every
-        panels_interval (at once when the run ended), each from where it last had them."""
+        """Send the heavy panels to the viewers whose panels are behind, on the next tick
+        (next_panels_tick; at once when the run ended), each from where it last had them."""
         while groups := self.stale_panels():
-            wait = self.last_panels + self.panels_interval - time.monotonic()
+            wait = self.next_panels_tick() - time.time()
             if wait > 0 and not self.panels_now.is_set():
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.panels_now.wait(), timeout=wait)
@@ -293,12 +364,12 @@ class Audience:
                 await asyncio.wait({self.pusher})
             groups = self.stale_panels()
             self.panels_now.clear()
-            self.last_panels = time.monotonic()
+            self.last_panels = time.time()
             results = []
             for panels_since, viewers in groups.items():
                 render = off_the_server_thread(render_for)
                 try:
-                    last_seq, (html, _), cpu, _ = await render(
+                    last_seq, (html, _), cpu, _, elsewhere = await render(
                         self.run_id, panels_since, steps=False, panels=True
                     )
                 except DATABASE_ERRORS as exc:
@@ -307,6 +378,7 @@ class Audience:
                 except Run.DoesNotExist:  # the steps' pusher tells the viewers
                     return
                 self.renders += 1
+                self.renders_shared += elsewhere
                 self.render_cpu += cpu
                 sends = []
                 for viewer in viewers:

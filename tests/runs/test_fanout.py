@@ -7,15 +7,17 @@ import html
 import json
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
-from django.db import OperationalError
+from django.conf import settings
+from django.db import OperationalError, connection
 
-from runs import fanout
+from runs import fanout, page
 from runs.fanout import Audience
-from runs.models import Kind, run_group
+from runs.models import Kind, Run, run_group
 from runs.training import train_run
 from tests.runs.test_consumer import drain, run_async, run_path
 from tests.sockets import socket_for
@@ -207,10 +209,10 @@ def test_viewers_in_step_are_sent_their_push_before_a_newcomers_whole_state(
 def test_heavy_panels_go_at_their_own_pace_and_none_is_lost(
     client, student, start_run, monkeypatch
 ):
-    """The steps go with every push; the panels an evaluation or a snapshot changes at most
-    every panels_interval: those held back follow without another wake-up, every
-    evaluation point once."""
-    monkeypatch.setattr(Audience, "panels_interval", 0.6)
+    """The steps go with every push; the panels an evaluation or a snapshot changes about
+    once every panels_interval (on the clock's ticks, never sooner than half of it after the
+    last): those held back follow without another wake-up, every evaluation point once."""
+    monkeypatch.setattr(Audience, "panels_interval", 2.0)
     trained = start_run(student, num_steps=200)
     train_run(trained.pk, "t")  # the events to store again, as a trainer would
     trained.refresh_from_db()
@@ -243,8 +245,8 @@ def test_heavy_panels_go_at_their_own_pace_and_none_is_lost(
         first = await drain(socket, 5, until='id="run-evals-delta"')  # steps, then panels
         await asyncio.sleep(0.15)
         await store_and_wake(b + 1, c)
-        second = await drain(socket, 0.4)  # within the interval: the steps only
-        later = await drain(socket, 2, until='id="run-evals-delta"')  # no wake-up sent
+        second = await drain(socket, 0.4)  # within half the interval: the steps only
+        later = await drain(socket, 3.5, until='id="run-evals-delta"')  # no wake-up sent
         await socket.disconnect()
         return [text for _, text in first], [text for _, text in second + later]
 
@@ -263,3 +265,83 @@ def test_heavy_panels_go_at_their_own_pace_and_none_is_lost(
 def json_steps(text):
     found = re.search(r'id="run-evals-delta"[^>]*data-evals="([^"]*)"', text)
     return json.loads(html.unescape(found.group(1)))["step"]
+
+
+needs_shared_cache = pytest.mark.skipif(
+    not settings.REDIS_URL, reason="the shared cache is Redis (production pass)"
+)
+
+
+@needs_shared_cache
+def test_a_push_is_rendered_once_on_the_site(student, start_run, monkeypatch):
+    """Two server processes woken by the same flush ask for the same push at once: one
+    renders it, the other waits for that render in the shared cache."""
+    run = start_run(student, num_steps=60)
+    train_run(run.pk, "t")
+    run.refresh_from_db()
+    real, calls = page.render_push, []
+
+    def slow_render(*args, **kwargs):
+        calls.append(args[1])
+        time.sleep(0.1)  # long enough for the other to ask meanwhile
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(page, "render_push", slow_render)
+
+    def as_a_process(_):
+        try:
+            return fanout.render_for(run.pk, run.last_seq - 6, steps=True, panels=True)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(2) as pool:
+        first, second = pool.map(as_a_process, range(2))
+    assert calls == [run.last_seq - 6]
+    assert first[:2] == second[:2] and 'id="run-current-step"' in first[1][0]
+    assert sorted([first[4], second[4]]) == [False, True]  # one rendered, one was given it
+    # a later push from elsewhere is its own render; the same one again is kept
+    fanout.render_for(run.pk, run.last_seq - 3)
+    fanout.render_for(run.pk, run.last_seq - 3)
+    assert calls == [run.last_seq - 6, run.last_seq - 3]
+
+
+def test_what_a_shared_render_is_keyed_by(student, start_run):
+    run = start_run(student, num_steps=60)
+    assert fanout.push_key(run, 3, True, False) is None  # queued: its place moves
+    Run.objects.filter(pk=run.pk).update(status=Run.Status.RUNNING, last_seq=9)
+    run.refresh_from_db()
+    assert fanout.push_key(run, None, True, True) is None  # a newcomer's whole state
+    key = fanout.push_key(run, 3, True, False)
+    others = (fanout.push_key(run, 3, False, True), fanout.push_key(run, 4, True, False))
+    assert key is not None and key not in others
+    run.cancel_requested = True  # the status line says so, with no new event
+    assert fanout.push_key(run, 3, True, False) != key
+
+
+@needs_shared_cache
+def test_a_push_never_waits_on_a_shared_cache_that_does_not_answer(settings):
+    settings.CACHES = {"default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+    }}
+    assert fanout.shared_render("push:1:2:10:x", lambda: "here") == ("here", False)
+
+
+def test_without_redis_each_process_renders_its_own(settings):
+    settings.REDIS_URL = ""
+    calls = []
+    for _ in range(2):
+        fanout.shared_render("push:1:2:10:y", lambda: calls.append(1) or "html")
+    assert len(calls) == 2
+
+
+def test_the_panels_go_on_the_wall_clocks_ticks_in_every_process():
+    """Two processes' audiences that last sent the panels at different moments meet on the
+    same tick within two; a push on a tick is followed one interval later."""
+    first, second = Audience.__new__(Audience), Audience.__new__(Audience)
+    first.last_panels, second.last_panels = 100.3, 100.6
+    assert (first.next_panels_tick(), second.next_panels_tick()) == (101.0, 102.0)
+    first.last_panels = 101.02  # sent on its tick (a little after it)
+    assert first.next_panels_tick() == second.next_panels_tick() == 102.0
+    first.last_panels = 0.0  # never sent: at once
+    assert first.next_panels_tick() <= time.time()

@@ -259,15 +259,18 @@ class Command(BaseCommand):
             finished = everyone.exclude(status__in=(Run.Status.QUEUED, Run.Status.RUNNING)).count()
             if finished == total:
                 break
-            if not killed and finished >= total // 2:
-                busy = everyone.filter(status=Run.Status.RUNNING, worker__contains=":").first()
+            # half-way, worker 1 is killed in the middle of a run (one it has trained some
+            # steps of), which must then resume on a worker
+            half_way = not killed and finished >= total // 2
+            busy = self.run_of_worker(lab, 1, everyone) if half_way else None
+            if busy is not None:
                 lab.kill_worker(1)
                 lab.start_worker(1)
                 killed = True
                 self.stdout.write(
-                    f"  {time.monotonic() - began:5.1f} s: worker 1 killed with SIGKILL and "
-                    f"started again ({finished} of {total} runs done"
-                    + (f"; run {busy.pk} was training)" if busy else ")")
+                    f"  {time.monotonic() - began:5.1f} s: worker 1 killed with SIGKILL at "
+                    f"step {busy.current_step} of run {busy.pk}, and started again "
+                    f"({finished} of {total} runs done)"
                 )
             if time.monotonic() - last_report > 15:
                 last_report = time.monotonic()
@@ -275,7 +278,7 @@ class Command(BaseCommand):
                     f"  {time.monotonic() - began:5.1f} s: {finished} of {total} runs done, "
                     f"panel p95 so far {percentile(panel_ms, 0.95):.0f} ms"
                 )
-            time.sleep(0.5)
+            time.sleep(0.5 if killed or finished < total // 2 else 0.05)
         all_done_s = time.monotonic() - began
         stop.set()
         panel.join(timeout=35)
@@ -294,6 +297,15 @@ class Command(BaseCommand):
             "panel_errors": panel_errors,
             "killed": killed,
         }
+
+    def run_of_worker(self, lab, number, everyone):
+        """The run worker `number` is training now, past its first step (a run's `worker`
+        is the training process's host:pid), or None."""
+        pids = {str(pid) for pid in lab.worker_pids(number)}
+        for run in everyone.filter(status=Run.Status.RUNNING, current_step__gt=0):
+            if run.worker.rpartition(":")[2] in pids:
+                return run
+        return None
 
     def run_figures(self, everyone, lone_run):
         rows = list(
@@ -473,7 +485,8 @@ def cost_line(panel, audience):
     if audience:
         words += (
             f"; watched run: {audience['wakes']} wake-ups, {audience['pushes']} pushes, "
-            f"{audience['renders']} renders of {audience['render_cpu_ms']:.0f} ms CPU each "
+            f"{audience['renders']} renders ({audience.get('renders_shared', 0)} of them "
+            f"another server process's) of {audience['render_cpu_ms']:.0f} ms CPU each "
             f"({audience.get('render_wall_ms', float('nan')):.0f} ms wall a push), "
             f"{audience['send_ms']:.0f} ms to hand each push to every socket, "
             f"{audience.get('wake_to_sent_ms', float('nan')):.0f} ms from a wake-up to its "
