@@ -401,9 +401,13 @@ class Command(BaseCommand):
             return {"cpu_watched": None, "cpu_after": None}
         start, end = watched.claimed_at.timestamp(), watched.finished_at.timestamp()
         later = end + 0.5  # its last pushes sent
+
+        def measured(figures):  # a worker killed in the window took its seconds with it
+            return figures if figures and min(figures.values()) >= 0 else None
+
         return {
-            "cpu_watched": cores_used(samples, start, end),
-            "cpu_after": cores_used(samples, later, later + (end - start)),
+            "cpu_watched": measured(cores_used(samples, start, end)),
+            "cpu_after": measured(cores_used(samples, later, later + (end - start))),
         }
 
     def report(self, f):
@@ -429,14 +433,15 @@ class Command(BaseCommand):
             f"(runs started within 15 s of it: {f['peers_s']:.1f} s median; all runs: "
             f"{f['run_s_median']:.1f} s)"
         )
-        if f["cpu_watched"] and f["cpu_after"]:
-            def cores(figures):
-                return ", ".join(f"{role} {value:.2f}" for role, value in figures.items())
+        def cores(figures):
+            if not figures:
+                return "not measured (a worker was killed meanwhile)"
+            return ", ".join(f"{role} {value:.2f}" for role, value in figures.items())
 
-            self.stdout.write(
-                f"cores busy while the watched run trained: {cores(f['cpu_watched'])}; "
-                f"as long right after it (no audience to push to): {cores(f['cpu_after'])}"
-            )
+        self.stdout.write(
+            f"cores busy while the watched run trained: {cores(f['cpu_watched'])}; "
+            f"as long right after it (no audience to push to): {cores(f['cpu_after'])}"
+        )
         if f.get("training"):
             t = f["training"]
             self.stdout.write(
