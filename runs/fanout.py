@@ -12,8 +12,9 @@ to each of them, those in step first. A push carries the new steps (the status l
 losses, new samples); the heavy panels a snapshot or an evaluation changes follow apart,
 about once every `panels_interval` on the wall clock's ticks (at once when the run ends),
 from where each viewer last had them, so a slow panel render never holds back the steps.
-A push is rendered once on the site: the server processes woken by the same flush share one
-render through the shared cache (shared_render). An access hint to the
+The site's server processes share the renders of the same window of the same run through
+the shared cache (shared_render): woken by the same flush, one renders and the others take
+its render. An access hint to the
 group is passed on to every viewer. A render that meets an unreachable database is tried
 again until it is back; the sockets stay open.
 
