@@ -32,7 +32,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 
 from classrooms.loadlab import (
     Lab,
@@ -299,10 +299,13 @@ class Command(BaseCommand):
         }
 
     def run_of_worker(self, lab, number, everyone):
-        """The run worker `number` is training now, past its first step (a run's `worker`
-        is the training process's host:pid), or None."""
+        """The run worker `number` is training now, a tenth of the way in or more (a run's
+        `worker` is the training process's host:pid), or None."""
         pids = {str(pid) for pid in lab.worker_pids(number)}
-        for run in everyone.filter(status=Run.Status.RUNNING, current_step__gt=0):
+        mid_way = everyone.filter(
+            status=Run.Status.RUNNING, current_step__gte=F("num_steps") / 10
+        )
+        for run in mid_way:
             if run.worker.rpartition(":")[2] in pids:
                 return run
         return None
