@@ -234,6 +234,7 @@ def test_the_push_at_a_cancel_ends_following_live(running_run):
     run, seq_of_step = running_run(until=25, evals=False)
     live = page.render_live(run, since=seq_of_step[19])
     assert "Following live:" in live
+    assert "they catch up with training about once a second" in live  # why they trail
     run.request_cancel()
     run.finish(Kind.CANCELED, data={"step": 25})
     run = Run.objects.select_related("pack", "upload").get(pk=run.pk)
@@ -241,6 +242,7 @@ def test_the_push_at_a_cancel_ends_following_live(running_run):
     assert "run-snapshot-view" in ids_of(pushed)
     view = re.sub(r"\s+", " ", pushed)
     assert "Following live" not in view and "live-dot" not in view
+    assert "live-panels-pace" not in view
     assert "Last snapshot: step <strong>20</strong>" in view
     assert "the run stopped at step 25, before its next snapshot" in view
 
