@@ -14,9 +14,6 @@ urlpatterns = [
     path("assigned/<int:assignment_id>/", views.path, name="path"),
     path("assigned/<int:assignment_id>/steps/<int:step_id>/reflection/", views.reflect,
          name="reflect"),
-    path("classrooms/<int:classroom_id>/", views.classroom_lessons, name="classroom"),
-    path("classrooms/<int:classroom_id>/panel/", views.panel_section, name="panel"),
     path("classrooms/<int:classroom_id>/results.csv", views.results_csv, name="csv"),
     path("classrooms/<int:classroom_id>/copy/", views.copy, name="copy"),
-    path("runs/<int:run_id>/", views.run_banner, name="run_banner"),
 ]

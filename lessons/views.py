@@ -23,7 +23,6 @@ from lessons.copying import copy_classroom
 from lessons.forms import LessonForm, ReflectionForm, StepForm
 from lessons.markdown import render as markdown
 from lessons.models import Assignment, Lesson, Reflection, Step, StepRun
-from runs.permissions import can_view
 
 
 def lesson_for(user, lesson_id, *, edit=False):
@@ -238,12 +237,6 @@ def panel_context(classroom, user=None):
     }
 
 
-@login_required
-def panel_section(request, classroom_id):
-    """The panel's lesson section alone (the panel page renders it in place)."""
-    classroom = classroom_for(request.user, classroom_id, teach=True)
-    return render(request, "lessons/panel_section.html", panel_context(classroom, request.user))
-
 
 def classroom_lessons_context(classroom, user):
     """The lessons assigned to a classroom with `user`'s progress dots."""
@@ -251,13 +244,6 @@ def classroom_lessons_context(classroom, user):
     rows = [(a, list(progress.student_cells(a, user).values())) for a in assignments]
     return {"classroom": classroom, "rows": rows}
 
-
-@login_required
-def classroom_lessons(request, classroom_id):
-    """The lessons assigned to a classroom, as its student page shows them."""
-    classroom = classroom_for(request.user, classroom_id)
-    return render(request, "lessons/classroom_lessons.html",
-                  classroom_lessons_context(classroom, request.user))
 
 
 @login_required
@@ -290,17 +276,3 @@ def banner_context(run):
     challenge = step_run.step.the_challenge if step_run else None
     value_words = challenge.value_words(step_run.value) if challenge else ""
     return {"run": run, "step_run": step_run, "challenge": challenge, "value_words": value_words}
-
-
-@login_required
-def run_banner(request, run_id):
-    """The lesson step a run was started for, with its challenge's state (empty if none)."""
-    from runs.models import Run
-
-    run = Run.objects.filter(pk=run_id).first()
-    if run is None or not can_view(request.user, run):
-        raise Http404("no such run")
-    context = banner_context(run)
-    if context["step_run"] is None:
-        return HttpResponse("")
-    return render(request, "lessons/run_banner.html", context)

@@ -5,7 +5,7 @@ import csv
 import io
 
 import pytest
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 
 from classrooms.models import Classroom
 from lessons.models import Assignment, Lesson, Reflection, Step, StepRun
@@ -47,13 +47,18 @@ def test_the_path_is_for_the_class_and_its_instructor(client, people, assignment
     expect(people, client, url, {"student", "instructor"}, ok=(200,))
 
 
-def test_the_panel_section_csv_and_copy_are_the_instructors(client, people, classroom,
-                                                            assignment):
-    for name in ("panel", "csv"):
-        expect(people, client, reverse(f"lessons:{name}", args=[classroom.pk]), {"instructor"},
-               ok=(200,))
-    expect(people, client, reverse("lessons:classroom", args=[classroom.pk]),
-           {"student", "instructor"}, ok=(200,))
+def test_the_csv_is_the_instructors(client, people, classroom, assignment):
+    expect(people, client, reverse("lessons:csv", args=[classroom.pk]), {"instructor"},
+           ok=(200,))
+
+
+def test_the_lesson_fragments_are_parts_of_pages_not_urls_of_their_own(classroom):
+    """The panel's lesson section, a classroom's lessons and a run's challenge banner are
+    rendered inside their pages and pushed by sockets: no page of their own to guard."""
+    room = f"/lessons/classrooms/{classroom.pk}/"
+    for path in (room, f"{room}panel/", "/lessons/runs/1/"):
+        with pytest.raises(Resolver404):
+            resolve(path)
 
 
 def test_copy_is_the_instructors_and_copies_settings_packs_and_lessons_not_members(
@@ -93,7 +98,8 @@ def test_reflections_are_written_by_members_and_shown_to_the_instructor(
     assert client.post(url, {"text": "It started at <b>ln V</b>"}).status_code == 302
     assert Reflection.objects.get(student=student).text == "It started at <b>ln V</b>"
     client.force_login(instructor)
-    panel = client.get(reverse("lessons:panel", args=[assignment.classroom_id])).content.decode()
+    panel = client.get(reverse("classrooms:detail", args=[assignment.classroom_id]))
+    panel = panel.content.decode()
     assert "It started at &lt;b&gt;ln V&lt;/b&gt;" in panel and "<b>ln V" not in panel
 
 
@@ -167,10 +173,11 @@ def test_the_prepared_form_locks_its_fields_on_the_server(client, student, class
     assert client.get(new, {"lesson_step": step.pk}).status_code == 404  # no classroom
 
 
-def test_the_run_banner_is_for_whoever_may_see_the_run(client, people, assignment, student):
+def test_the_run_banner_is_on_the_run_page_of_whoever_may_see_the_run(client, people,
+                                                                      assignment, student):
     run = stored_run(student, [2.0] * 5)
     StepRun.link(assignment, assignment.lesson.steps.get(position=2), student, run)
-    url = reverse("lessons:run_banner", args=[run.pk])
+    url = reverse("runs:detail", args=[run.pk])
     expect(people, client, url, {"student", "instructor"}, ok=(200,))
     client.force_login(student)
     assert "Checking while it trains" in client.get(url).content.decode()
