@@ -66,7 +66,10 @@ class StepForm(forms.ModelForm):
         self.fields["pack"].help_text = ("The text the step's run trains on (for a step that "
                                          "opens the new-run form).")
         self.fields["opens"].label = "The step's button opens"
-        self.fields["reflection"].label = "Reflection question (optional)"
+        self.fields["reflection"].label = "Reflection question"
+        self.fields["reflection"].help_text = (
+            "Optional for a step that opens the new-run form (its run's ending completes it); "
+            "needed otherwise: answering it is how the student completes the step.")
         for name in CONFIG_FIELDS:
             self.fields[f"config_{name}"] = config_field(name)
 
@@ -115,6 +118,9 @@ class StepForm(forms.ModelForm):
             self.run = run
         if opens == Step.Opens.NEW_RUN and not cleaned.get("pack"):
             self.add_error("pack", "Choose the pack the step's run trains on.")
+        if opens and opens != Step.Opens.NEW_RUN and not (cleaned.get("reflection") or "").strip():
+            self.add_error("reflection", "Ask a question: a step that starts no run is "
+                           "completed when the student answers it (the panel shows that).")
         config = {n: cleaned[f"config_{n}"] for n in CONFIG_FIELDS
                   if cleaned.get(f"config_{n}") is not None}
         locked = cleaned.get("locked_fields") or []

@@ -214,8 +214,12 @@ def test_a_step_that_opens_a_given_run_needs_a_showcase_run(client, instructor, 
     Run.objects.filter(pk=showcase.pk).update(showcase=True)
     client.force_login(instructor)
     edit = reverse("lessons:edit", args=[lesson.pk])
-    step = {"title": "Play", "instructions": "Guess", "opens": "playground", "reflection": ""}
+    step = {"title": "Play", "instructions": "Guess", "opens": "playground",
+            "reflection": "Who guessed better?"}
     assert client.post(edit, {**step, "run_id": "999"}).status_code == 400
+    # without a question it could never be completed: refused, in words
+    response = client.post(edit, {**step, "run_id": showcase.pk, "reflection": " "})
+    assert response.status_code == 400 and "Ask a question" in response.content.decode()
     response = client.post(edit, {**step, "run_id": private.pk})
     assert response.status_code == 400 and "showcase run" in response.content.decode()
     assert client.post(edit, {**step, "run_id": showcase.pk, "challenge_kind": "train_loss",
