@@ -288,14 +288,28 @@ def samples_context(run, upto_step=None, steps=None):
         if (steps is None or sample["step"] in steps)
         and (upto_step is None or sample["step"] <= upto_step)
     ]
+    spec = builtin_spec(run)
     return {
         **newest_batch(run, every),
-        "samples": samples[:SAMPLES_SHOWN],
+        "samples": [with_verdict(spec, sample) for sample in samples[:SAMPLES_SHOWN]],
         "samples_shown": SAMPLES_SHOWN,
         "samples_hidden": max(0, len(samples) - SAMPLES_SHOWN),
         "adherence_pattern": run.adherence_pattern,
         "template_words": spec.template if (spec := builtin_spec(run)) else "",
     }
+
+
+def with_verdict(spec, sample):
+    """The sample with `not_right`: why a sample that follows a built-in pack's template is
+    still wrong ("1+2 is 3, not 11"), else "" (right, no template followed, or a pack without
+    a meaning check): the list must not tick a wrong sum as if it were right."""
+    reason = ""
+    if spec is not None and sample["follows"]:
+        try:
+            spec.check_line(sample["text"])
+        except ValueError as exc:
+            reason = str(exc)
+    return {**sample, "not_right": reason}
 
 
 def newest_batch(run, samples):

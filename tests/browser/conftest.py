@@ -206,31 +206,38 @@ def screenshot(page, name):
     A screenshot is for people to look at, not a check: when Chromium cannot give a frame in
     time (a page redrawing without pause on a loaded CI machine), the test goes on and the miss
     is listed in screenshots/missing.txt.
+
+    Playwright's own full-page capture can hang Chromium past its timeout (seen in CI: a test
+    stopped by pytest's 10-minute limit inside it), while a capture of the screen honours the
+    timeout. So the page is brought to the front, the screen is made as tall as the page for
+    the capture (as a full-page capture does itself), and set back after.
     """
     folder = screenshot_folder()
     path = folder / f"{name}.png"
-    # Chromium can hang past the timeout capturing a page in the background or a full page
-    # (its viewport is resized for it): bring the page to the front, and capture the screen
-    # when the page fits on it (a projector page is made to fit).
     page.bring_to_front()
-    fits = page.evaluate(
-        "document.documentElement.scrollHeight <= window.innerHeight"
-        " && document.documentElement.scrollWidth <= window.innerWidth"
-    )
+    screen = page.viewport_size
+    height = page.evaluate("document.documentElement.scrollHeight")
+    tall = min(height, FULL_PAGE_MAX_HEIGHT)
     try:
-        page.screenshot(path=str(path), full_page=not fits, timeout=20_000)
-        return path
-    except PlaywrightTimeoutError:
-        pass
-    try:
-        # a page that never holds still for a full-page capture: keep what the screen shows
-        page.screenshot(path=str(path), animations="disabled", timeout=20_000)
-        return path
-    except PlaywrightTimeoutError as error:
-        with (folder / "missing.txt").open("a") as missing:
-            missing.write(f"{name}: {str(error).splitlines()[0]}\n")
-        warnings.warn(f"no screenshot {name}: Chromium gave no frame in time", stacklevel=2)
-        return None
+        if tall > screen["height"]:
+            page.set_viewport_size({"width": screen["width"], "height": tall})
+            page.wait_for_timeout(300)  # the charts redraw at the new size (after 100 ms)
+        for animations in ("allow", "disabled"):
+            try:
+                page.screenshot(path=str(path), animations=animations, timeout=20_000)
+                return path
+            except PlaywrightTimeoutError as error:
+                missed = error
+    finally:
+        if tall > screen["height"]:
+            page.set_viewport_size(screen)
+    with (folder / "missing.txt").open("a") as missing:
+        missing.write(f"{name}: {str(missed).splitlines()[0]}\n")
+    warnings.warn(f"no screenshot {name}: Chromium gave no frame in time", stacklevel=2)
+    return None
+
+
+FULL_PAGE_MAX_HEIGHT = 8000  # px: a longer page is cut there
 
 
 def choose_pack(page, label):

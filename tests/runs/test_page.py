@@ -262,6 +262,12 @@ def test_a_builtin_packs_samples_also_say_how_many_are_correct(client, student, 
     client.force_login(student)
     html = re.sub(r"\s+", " ", client.get(reverse("runs:detail", args=[run.pk])).content.decode())
     assert "<strong>2 of 3</strong> follow the template · <strong>1</strong>" in html
+    # each sample says whether it is right: the wrong sum is not ticked, and says why
+    verdicts = {s["text"]: s["not_right"] for s in context["samples"]}
+    assert verdicts == {"1+2=3": "", "1+2=4": f"1+2 is {1 + 2}, not 4", "1+": ""}
+    wrong = re.search(r'<li class="not-right">(.*?)</li>', html).group(1)
+    assert "1+2=4" in wrong and "✓" not in wrong and "right shape, not right: 1+2 is 3" in wrong
+    assert html.count('<li class="follows">') == 1  # 1+2=3 alone is ticked
     # a custom pack has no such check
     run.pack = Pack.objects.exclude(builtin=True).first()
     run.save()
