@@ -231,6 +231,7 @@ def screenshot(page, name):
     finally:
         if tall > screen["height"]:
             page.set_viewport_size(screen)
+            page.wait_for_timeout(300)  # and back: the page as the test left it
     with (folder / "missing.txt").open("a") as missing:
         missing.write(f"{name}: {str(missed).splitlines()[0]}\n")
     warnings.warn(f"no screenshot {name}: Chromium gave no frame in time", stacklevel=2)

@@ -114,7 +114,10 @@ def test_a_lesson_with_a_diverged_run_stays_readable(new_page, lab_server):
     assert int(chart.get_attribute("data-shown")) == shown - 1
     assert chart.get_attribute("data-clipped") == "0"
     teacher.check("[data-overlay-group]")
-    assert teacher.locator("#overlay li.legend-group").count() == 2  # two packs
+    # two packs (read in the page's own poll: a redraw rebuilds the legend)
+    teacher.wait_for_function(
+        "document.querySelectorAll('#overlay li.legend-group').length === 2"
+    )
     screenshot(teacher, "instructor-panel-grouped")
     teacher.get_by_role("button", name="Show every run").click()
     assert int(chart.get_attribute("data-shown")) == shown
