@@ -106,32 +106,31 @@ def audience_figures(log_texts, run_id):
     }
 
 
-def audience_figures_of(log_text, run_id):
-    for line in reversed(log_text.splitlines()):
-        if '"audience saw the run end"' in line:
+def log_records(log_text, event):
+    """The JSON log records (microlab_site.logs) of `event` in a process's log, in order;
+    anything else in the log (banners, tracebacks) skipped."""
+    for line in log_text.splitlines():
+        if f'"{event}"' in line:
             try:
-                record = json.loads(line)
+                yield json.loads(line)
             except ValueError:
                 continue
-            if record.get("run_id") == run_id:
-                return record
-    return None
+
+
+def audience_figures_of(log_text, run_id):
+    found = [r for r in log_records(log_text, "audience saw the run end")
+             if r.get("run_id") == run_id]
+    return found[-1] if found else None
 
 
 def trained_figures(log_texts):
     """{run_id: (CPU seconds, wall seconds)} of each run a worker trained to its end, from
     the workers' "run trained" log lines (a run trained twice, resumed: its last)."""
-    trained = {}
-    for text in log_texts:
-        for line in text.splitlines():
-            if '"run trained"' not in line:
-                continue
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue
-            trained[record["run_id"]] = (record["cpu_s"], record["wall_s"])
-    return trained
+    return {
+        record["run_id"]: (record["cpu_s"], record["wall_s"])
+        for text in log_texts
+        for record in log_records(text, "run trained")
+    }
 
 
 def session_cookie(user, secret_key=None):

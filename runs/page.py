@@ -295,7 +295,7 @@ def samples_context(run, upto_step=None, steps=None):
         "samples_shown": SAMPLES_SHOWN,
         "samples_hidden": max(0, len(samples) - SAMPLES_SHOWN),
         "adherence_pattern": run.adherence_pattern,
-        "template_words": spec.template if (spec := builtin_spec(run)) else "",
+        "template_words": spec.template if spec else "",
     }
 
 
