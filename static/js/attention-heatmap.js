@@ -54,6 +54,9 @@
     const ctx = box.ctx;
     const at = layout(canvas, size);
     const cell = at.cell;
+    // hidden (display: none, as in the projector's other views): nothing to draw until it is
+    // shown (a negative cell made the label loop below step backwards for ever)
+    if (!(cell > 0)) return;
     ctx.fillStyle = MASKED;
     ctx.fillRect(at.offset, at.offset, cell * size, cell * size);
     for (let row = 0; row < size; row++) {
@@ -70,7 +73,7 @@
     }
     if (at.labelled) {
       const largest = parseFloat(LabData.fontPx(0.75));
-      const every = Math.ceil(7 / cell); // skip labels that would overlap
+      const every = Math.max(1, Math.ceil(7 / cell)); // skip labels that would overlap
       ctx.fillStyle = LabData.css("--muted") || "#5f6b78";
       ctx.font = Math.max(7, Math.min(largest, Math.floor(cell * every) - 1)) + "px " +
         (LabData.css("--mono") || "monospace");

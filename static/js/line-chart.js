@@ -12,10 +12,12 @@
     const power = Math.pow(10, Math.floor(Math.log10(rough)));
     const step = [1, 2, 2.5, 5, 10].map(function (m) { return m * power; })
       .find(function (s) { return span / s <= count; }) || 10 * power;
+    // counted in whole steps, so a step too small to move a large value cannot loop for ever
     const ticks = [];
-    for (let t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) {
-      ticks.push(Math.round(t / step) * step);
-    }
+    const first = Math.ceil(lo / step);
+    const last = Math.floor(hi / step + 1e-9);
+    if (!Number.isFinite(first) || !Number.isFinite(last)) return ticks;
+    for (let k = first; k <= last && ticks.length <= 2 * count + 2; k++) ticks.push(k * step);
     return ticks;
   }
 

@@ -176,9 +176,19 @@ def test_a_lesson_with_a_diverged_run_stays_readable(new_page, lab_server):
     screenshot(projector, "instructor-spotlight-1920")
     projector.keyboard.press("v")
     assert projector.locator(".spotlight-page").get_attribute("data-view") == "loss"
+    # H while the attention is hidden picks the next head (it froze the page: a hidden map's
+    # labels were drawn in a loop that never ended) and shows it when the attention is shown
+    heads = projector.locator(".spotlight-page .head-thumb")
+    assert heads.count() == 2  # TINY_RUN: one layer, two heads
+    projector.keyboard.press("h")
+    assert heads.nth(1).get_attribute("aria-pressed") == "true"
     projector.keyboard.press("v")
     assert projector.locator(".spotlight-page").get_attribute("data-view") == "predictions"
     box = projector.locator("#run-tokens").bounding_box()
     assert box and box["width"] > 1500 and box["height"] > 700  # over the whole stage
     assert not projector.locator("#loss-canvas").is_visible()
+    # alone on the stage, the predictions read from the back of the room
+    assert projector.evaluate(
+        "parseFloat(getComputedStyle(document.querySelector('#run-tokens h3')).fontSize)"
+    ) >= 40
     screenshot(projector, "instructor-spotlight-predictions")
