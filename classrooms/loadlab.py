@@ -24,17 +24,7 @@ from django.core.management.base import CommandError
 from django.test import Client
 from django.urls import reverse
 
-from runs.workers import celery_worker_command
-
-# DEBUG off (no query log, no template debugging: what a hosted site runs), without the
-# https redirect and secure-only cookies a TLS proxy would need (cf. `make run-prod`)
-PRODUCTION_ENV = {
-    "DEBUG": "0",
-    "SECURE_SSL_REDIRECT": "0",
-    "SECURE_HSTS_SECONDS": "0",
-    "SESSION_COOKIE_SECURE": "0",
-    "CSRF_COOKIE_SECURE": "0",
-}
+from runs.workers import celery_worker_command, production_env
 
 
 def free_port():
@@ -202,7 +192,7 @@ class Lab:
         self.port, self.workers, self.log_dir = port, workers, log_dir
         self.env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         if production:  # as `make run-prod` serves: DEBUG off, plain http on loopback
-            self.env.update(PRODUCTION_ENV, SECRET_KEY=secrets.token_urlsafe(50))
+            self.env = production_env()
         self.env.update(env or {})
         self.production = production
         self.processes = {}  # name -> (Popen, log file)

@@ -12,6 +12,7 @@ worker thread that died and runs the periodic chores that `celery beat` runs in 
 import logging
 import os
 import queue
+import secrets
 import socket
 import sys
 import threading
@@ -43,6 +44,25 @@ def celery_worker_command(name=None, *, concurrency=1, loglevel="WARNING"):
     command += ["--concurrency", str(concurrency), "--loglevel", loglevel]
     command += ["--without-gossip", "--without-mingle"]
     return command + (["-n", name] if name else [])
+
+
+# DEBUG off (no query log, no template debugging: what a hosted site runs), without the
+# https redirect and secure-only cookies a TLS proxy would need (cf. `make run-prod`)
+PRODUCTION_ENV = {
+    "DEBUG": "0",
+    "SECURE_SSL_REDIRECT": "0",
+    "SECURE_HSTS_SECONDS": "0",
+    "SESSION_COOKIE_SECURE": "0",
+    "CSRF_COOKIE_SECURE": "0",
+}
+
+
+def production_env(base=None):
+    """The environment a benchmark starts its servers and workers with: the shell's (or
+    `base`), served as a hosted site is (PRODUCTION_ENV) with a fresh random SECRET_KEY;
+    sessions for those servers must be signed with it."""
+    env = {**(os.environ if base is None else base), "PYTHONUNBUFFERED": "1"}
+    return {**env, **PRODUCTION_ENV, "SECRET_KEY": secrets.token_urlsafe(50)}
 
 
 def keeper_seconds():

@@ -30,13 +30,14 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
+from django.test import override_settings
 
 from engine import Trainer
 from packs_app.models import Pack
 from packs_app.sources import resolve_source
 from runs.models import Kind, Run, WorkerHeartbeat
 from runs.training import engine_settings
-from runs.workers import celery_worker_command
+from runs.workers import celery_worker_command, production_env
 
 ROOT = Path(settings.BASE_DIR)
 BENCH_USER = "bench"
@@ -162,7 +163,13 @@ class Command(BaseCommand):
         self.say(f"corpus: {source.title}: {len(docs)} documents, mean {mean:.0f} characters")
         self.say(f"config: {config}")
 
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        # its worker and server run as a hosted site's do (DEBUG off: no query log), whatever
+        # DEBUG the shell has; DEBUG off serves the collected static files
+        env = production_env()
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"],
+            cwd=ROOT, env=env, check=True, timeout=300,
+        )
         processes = []
         try:
             worker = self.start(
@@ -193,7 +200,7 @@ class Command(BaseCommand):
             viewer = Viewer(
                 port,
                 f"/ws/runs/{run.pk}/",
-                f"{settings.SESSION_COOKIE_NAME}={self.session_key(user)}",
+                f"{settings.SESSION_COOKIE_NAME}={self.session_key(user, env['SECRET_KEY'])}",
             )
             viewer.thread.start()
             deadline = time.monotonic() + options["timeout"]
@@ -283,12 +290,15 @@ class Command(BaseCommand):
         )
         return pack
 
-    def session_key(self, user):
-        session = SessionStore()
-        session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        session.save()
+    def session_key(self, user, secret_key):
+        """A session for `user` on the benchmark's server (its session hash is keyed by the
+        server's SECRET_KEY, not this process's)."""
+        with override_settings(SECRET_KEY=secret_key):  # the session data is signed too
+            session = SessionStore()
+            session[SESSION_KEY] = str(user.pk)
+            session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+            session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+            session.save()
         return session.session_key
 
     def start(self, processes, command, env):
