@@ -18,6 +18,7 @@ Needs DATABASE_URL (PostgreSQL) and REDIS_URL; it starts daphne and the workers 
 stops them at the end. Its accounts and runs are deleted afterwards unless --keep.
 """
 
+import math
 import re
 import secrets
 import statistics
@@ -99,9 +100,19 @@ class Command(BaseCommand):
         rooms = self.set_up(tag, options["classrooms"] + 1, options["students"], pack)
         log_dir = Path(settings.DATA_DIR) / "load_site"
         log_dir.mkdir(parents=True, exist_ok=True)
-        stale = {"LAB_HEARTBEAT_STALE_SECONDS": str(options["stale_seconds"])}
+        server_env = {"LAB_HEARTBEAT_STALE_SECONDS": str(options["stale_seconds"])}
+        # the viewers are the first class's people (its instructor and students), each with a
+        # share of the sockets; a small class may need more than a person may open
+        per_person = math.ceil(options["viewers"] / (1 + options["students"])) + 2
+        if per_person > settings.LAB_MAX_SOCKETS_PER_USER:
+            server_env["LAB_MAX_SOCKETS_PER_USER"] = str(per_person)
+            self.stdout.write(
+                f"{options['viewers']} viewers among {1 + options['students']} people: the "
+                f"servers let a person open {per_person} sockets for this check "
+                f"(LAB_MAX_SOCKETS_PER_USER is {settings.LAB_MAX_SOCKETS_PER_USER})"
+            )
         lab = Lab(
-            free_port(), options["workers"], log_dir, env=stale, production=True,
+            free_port(), options["workers"], log_dir, env=server_env, production=True,
             web_processes=options["web_processes"],
         )
         self.stdout.write(
