@@ -108,3 +108,21 @@ def pytest_runtest_call(item):
     sockets = sys.modules.get("common.sockets")
     if sockets is not None:
         sockets.wait_for_socket_threads()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database, and at the end of the session: the connections that the
+    sockets' and sync_to_async's threads opened (one per thread, never closed by them) are
+    ended first, so the test database can be dropped (PostgreSQL refuses while they are
+    open: "database ... is being accessed by other users")."""
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
