@@ -192,3 +192,15 @@ def test_a_lesson_with_a_diverged_run_stays_readable(new_page, lab_server):
         "parseFloat(getComputedStyle(document.querySelector('#run-tokens h3')).fontSize)"
     ) >= 40
     screenshot(projector, "instructor-spotlight-predictions")
+    # the attention alone: the head H chose while it was hidden, drawn at the stage's size
+    projector.keyboard.press("v")
+    assert projector.locator(".spotlight-page").get_attribute("data-view") == "attention"
+    focus = projector.locator(".spotlight-page .heatmap-focus")
+    projector.wait_for_function(
+        """() => { const c = document.querySelector('.spotlight-page .heatmap-focus');
+                   return c && c.dataset.drawn && c.width === Math.round(c.clientWidth
+                       * devicePixelRatio) && c.clientWidth > 600; }"""
+    )
+    assert "head 1" in projector.locator(".attention-focus-caption").inner_text()
+    assert focus.bounding_box()["height"] > 600
+    screenshot(projector, "instructor-spotlight-attention")
