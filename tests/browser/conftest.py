@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from runs.workers import celery_worker_command
@@ -254,6 +255,24 @@ def choose_pack(page, label):
                                "#pack-fields.htmx-swapping')")
 
 
+def click_while_pushed(locator, attempts=5):
+    """Click an element of a part the socket keeps re-rendering (a training run's row on the
+    class panel) as a person does: where it is now, without waiting for it to stay put for
+    two animation frames (force). A push can replace it between Playwright finding it and
+    clicking it, which Playwright reports as "not visible" or "not attached" and does not
+    retry when forced; then it is found again and clicked (no click was sent)."""
+    for attempt in range(attempts):
+        try:
+            locator.click(force=True, timeout=10_000)
+            return
+        except PlaywrightError as error:
+            moved = r"not visible|outside of the viewport|not attached|detached"
+            replaced = re.search(moved, str(error))
+            if attempt == attempts - 1 or not replaced:
+                raise
+            locator.page.wait_for_timeout(100)
+
+
 def sign_up(page, username, password="a-long-pass-phrase-42"):
     page.goto("/accounts/signup/")
     page.fill("#id_username", username)
@@ -264,4 +283,6 @@ def sign_up(page, username, password="a-long-pass-phrase-42"):
     page.locator(".who", has_text=username).wait_for()
 
 
-__all__ = ["IN_CI", "choose_pack", "screenshot", "screenshot_folder", "sign_up"]
+__all__ = [
+    "IN_CI", "choose_pack", "click_while_pushed", "screenshot", "screenshot_folder", "sign_up",
+]

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from classrooms.panel import regular_steps
-from tests.browser.conftest import choose_pack, screenshot, sign_up
+from tests.browser.conftest import choose_pack, click_while_pushed, screenshot, sign_up
 
 # services too: in production the wake-ups cross from the Celery worker to daphne via Redis
 pytestmark = [pytest.mark.browser, pytest.mark.services]
@@ -127,10 +127,9 @@ def test_a_lesson_with_an_instructor_and_two_students(new_page, lab_server):
     projector.set_viewport_size({"width": 1600, "height": 1000})
     projector.goto(f"/classrooms/{classroom_id}/spotlight/")
     assert projector.get_by_text("Nothing on the spotlight yet").is_visible()
-    # the table is re-rendered by every live push while runs train: click where the button
-    # is, as a person does, without waiting for it to stay put for two animation frames
+    # the table is re-rendered by every live push while runs train (see click_while_pushed)
     spotlight = teacher.locator(f"#result-run-{ada_run}").get_by_role("button", name="Spotlight")
-    spotlight.click(force=True)
+    click_while_pushed(spotlight)
     projector.locator(f"#spotlight-stage[data-run='{ada_run}']").wait_for()
     projector.locator("#loss-canvas").wait_for()
     projector.wait_for_function(
@@ -139,10 +138,9 @@ def test_a_lesson_with_an_instructor_and_two_students(new_page, lab_server):
     )
     assert "ada" in projector.locator(".spotlight-title").inner_text()
     screenshot(projector, "classroom-spotlight-ada")
-    # the table is re-rendered by every live push while runs train: click where the button
-    # is, as a person does, without waiting for it to stay put for two animation frames
+    # the table is re-rendered by every live push while runs train (see click_while_pushed)
     spotlight = teacher.locator(f"#result-run-{alan_run}").get_by_role("button", name="Spotlight")
-    spotlight.click(force=True)
+    click_while_pushed(spotlight)
     projector.locator(f"#spotlight-stage[data-run='{alan_run}']").wait_for()
     assert "alan" in projector.locator(".spotlight-title").inner_text()
     projector.wait_for_function(

@@ -172,6 +172,8 @@ def test_a_lesson_with_a_diverged_run_stays_readable(new_page, lab_server):
             .map(el => parseFloat(getComputedStyle(el).fontSize)))"""
     )
     assert smallest >= 24, smallest
+    # the attention cell says in short how to read the map (the run page's help is too long)
+    assert projector.locator(".attention-key-short").is_visible()
     assert projector.evaluate("parseFloat(LabData.fontPx(0.7))") >= 24  # chart axis labels
     screenshot(projector, "instructor-spotlight-1920")
     projector.keyboard.press("v")

@@ -65,6 +65,8 @@ def test_watch_a_run_learn_scrub_back_and_see_it_complete(page, new_page, lab_se
     assert thumbs.count() == 16  # 2 layers x 8 heads
     assert thumbs.first.evaluate(BLUE_PIXELS) > 0
     assert page.locator("canvas.heatmap-focus").evaluate(BLUE_PIXELS) > 0
+    assert page.get_by_text("Row: the position that looks").is_visible()  # the whole help
+    assert not page.locator(".attention-key-short").is_visible()  # (the projector's short one)
     assert page.locator(".token-strip .token").count() > 1
     screenshot(page, "run-live-training")
 
