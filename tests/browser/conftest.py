@@ -246,6 +246,10 @@ def choose_pack(page, label):
     """Pick a text on the new-run form as a person does, then wait until its settings have
     come back (the form reloads them 600 ms after the menu settles): fields typed into
     before that would race the reload."""
+    # the form's page, loaded: right after the click that opens it, the menu may be on a page
+    # whose scripts have not run yet, and a change before htmx binds it reloads nothing
+    page.locator("#id_pack").wait_for()
+    page.wait_for_load_state("load")
     page.evaluate("document.getElementById('pack-changed')?.remove()")
     before = page.locator("#id_pack").input_value()
     page.select_option("#id_pack", label=label)
