@@ -24,7 +24,7 @@ from django.core.management.base import CommandError
 from django.test import Client
 from django.urls import reverse
 
-from runs.workers import celery_worker_command, production_env
+from runs.workers import celery_worker_command, collect_static, production_env
 
 
 def free_port():
@@ -190,9 +190,8 @@ class Lab:
         self.web_processes = web_processes
         self.listeners = []
         self.port, self.workers, self.log_dir = port, workers, log_dir
-        self.env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        if production:  # as `make run-prod` serves: DEBUG off, plain http on loopback
-            self.env = production_env()
+        # production: as `make run-prod` serves (DEBUG off), plain http on loopback
+        self.env = production_env() if production else {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.env.update(env or {})
         self.production = production
         self.processes = {}  # name -> (Popen, log file)
@@ -203,11 +202,8 @@ class Lab:
 
     def start(self):
         python = sys.executable
-        if self.production:  # DEBUG off serves the collected, fingerprinted static files
-            subprocess.run(
-                [python, "manage.py", "collectstatic", "--no-input", "-v", "0"],
-                cwd=settings.BASE_DIR, env=self.env, check=True, timeout=300,
-            )
+        if self.production:
+            collect_static(self.env)
         if self.web_processes == 1:
             daphne = [python, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)]
             self.spawn("daphne", [*daphne, "microlab_site.asgi:application"])

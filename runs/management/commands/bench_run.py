@@ -37,7 +37,7 @@ from packs_app.models import Pack
 from packs_app.sources import resolve_source
 from runs.models import Kind, Run, WorkerHeartbeat
 from runs.training import engine_settings
-from runs.workers import celery_worker_command, production_env
+from runs.workers import celery_worker_command, collect_static, production_env
 
 ROOT = Path(settings.BASE_DIR)
 BENCH_USER = "bench"
@@ -164,12 +164,9 @@ class Command(BaseCommand):
         self.say(f"config: {config}")
 
         # its worker and server run as a hosted site's do (DEBUG off: no query log), whatever
-        # DEBUG the shell has; DEBUG off serves the collected static files
+        # DEBUG the shell has
         env = production_env()
-        subprocess.run(
-            [sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"],
-            cwd=ROOT, env=env, check=True, timeout=300,
-        )
+        collect_static(env)
         processes = []
         try:
             worker = self.start(
